@@ -1,0 +1,117 @@
+// Package database opens the database (embedded SQLite by default, PostgreSQL
+// when configured), applies the embedded migrations, and holds the stores:
+// the only code that builds queries. Every store method that touches user
+// data takes the viewer and scopes by it.
+package database
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"runtime"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+
+	"healthcare/database/migrations"
+	"healthcare/models"
+)
+
+// Config says which database to open.
+type Config struct {
+	// URL is a postgres:// URL; empty means the embedded SQLite file.
+	URL string
+	// SQLitePath is the embedded database file (default healthcare.db).
+	SQLitePath string
+	// MaxConns bounds the connection pool (default 4 per CPU, at least 8).
+	MaxConns int
+}
+
+// Open connects, checks the connection and returns the database. It does not
+// migrate; call Migrate.
+func Open(ctx context.Context, cfg Config) (*bun.DB, error) {
+	maxConns := cfg.MaxConns
+	if maxConns <= 0 {
+		maxConns = max(8, 4*runtime.GOMAXPROCS(0))
+	}
+	var db *bun.DB
+	if cfg.URL != "" {
+		sqldb, err := sql.Open("pgx", cfg.URL)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		sqldb.SetMaxOpenConns(maxConns)
+		sqldb.SetMaxIdleConns(maxConns)
+		sqldb.SetConnMaxIdleTime(5 * time.Minute)
+		sqldb.SetConnMaxLifetime(time.Hour)
+		db = bun.NewDB(sqldb, pgdialect.New())
+	} else {
+		path := cfg.SQLitePath
+		if path == "" {
+			path = "healthcare.db"
+		}
+		sqldb, err := sql.Open("sqlite", SQLiteDSN(path))
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		sqldb.SetMaxOpenConns(maxConns)
+		sqldb.SetMaxIdleConns(maxConns)
+		db = bun.NewDB(sqldb, sqlitedialect.New())
+	}
+	db.RegisterModel((*models.Mapping)(nil))
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return db, nil
+}
+
+// SQLiteDSN is the connection string for the embedded file: foreign keys on
+// (SQLite leaves them off per connection), a busy timeout instead of
+// immediate SQLITE_BUSY, WAL so readers never wait for the writer, and
+// IMMEDIATE transactions so a writer takes its lock up front instead of
+// failing when it upgrades.
+func SQLiteDSN(path string) string {
+	q := url.Values{}
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	q.Set("_time_format", "sqlite")
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Migrate applies the embedded migrations that have not been applied yet.
+func Migrate(ctx context.Context, db *bun.DB) ([]string, error) {
+	return migrations.Apply(ctx, db)
+}
+
+// IsPostgres reports whether db speaks to PostgreSQL.
+func IsPostgres(db bun.IDB) bool { return db.Dialect().Name() == dialect.PG }
+
+// RedactURL hides the password of a database URL, for logs.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable database URL)"
+	}
+	return u.Redacted()
+}
+
+// likePattern turns user text into a LIKE pattern matching it anywhere,
+// lower-cased, with LIKE's own wildcards escaped.
+func likePattern(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(s) + "%"
+}

@@ -1,0 +1,205 @@
+package database
+
+import (
+	"context"
+
+	"github.com/uptrace/bun"
+
+	"healthcare/models"
+)
+
+// MappingStore keeps the assignments of doctors to patients. A viewer sees
+// and changes a mapping exactly when they see its patient; any doctor may be
+// assigned to the viewer's own patients, at most once per pair.
+type MappingStore struct{ db *bun.DB }
+
+// mappingName is what mapping search matches: the patient's or the doctor's
+// full name (each has a trigram index on that expression).
+const mappingSearch = `(lower(patient.first_name || ' ' || patient.last_name) LIKE ? ESCAPE '\' OR lower(doctor.first_name || ' ' || doctor.last_name) LIKE ? ESCAPE '\')`
+
+// withParties selects mappings with their patient and doctor joined, scoped
+// to the viewer's patients.
+func withParties(q *bun.SelectQuery, v models.Viewer) *bun.SelectQuery {
+	q = q.Relation("Patient").Relation("Doctor")
+	if !v.Superuser {
+		q = q.Where("patient.created_by = ?", v.UserID)
+	}
+	return q
+}
+
+// Get returns the mapping id, with its patient and doctor, if the viewer
+// sees its patient; else NotFound.
+func (s *MappingStore) Get(ctx context.Context, v models.Viewer, id int64) (*models.Mapping, error) {
+	if err := requireViewer(v); err != nil {
+		return nil, err
+	}
+	m := new(models.Mapping)
+	err := withParties(s.db.NewSelect().Model(m), v).Where("m.id = ?", id).Scan(ctx)
+	return m, notFound(err, "Mapping")
+}
+
+// ByIDs returns those of the mappings ids that the viewer may see, by id.
+func (s *MappingStore) ByIDs(ctx context.Context, v models.Viewer, ids []int64) (map[int64]*models.Mapping, error) {
+	if err := requireViewer(v); err != nil {
+		return nil, err
+	}
+	var ms []*models.Mapping
+	if err := withParties(s.db.NewSelect().Model(&ms), v).Where("m.id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		return nil, translate(err)
+	}
+	out := make(map[int64]*models.Mapping, len(ms))
+	for _, m := range ms {
+		out[m.ID] = m
+	}
+	return out, nil
+}
+
+// List returns one page of the mappings of the viewer's patients matching
+// f, newest first, each with its patient and doctor.
+func (s *MappingStore) List(ctx context.Context, v models.Viewer, f models.MappingFilter, pr models.PageRequest) (*models.Page[*models.Mapping], error) {
+	if err := requireViewer(v); err != nil {
+		return nil, err
+	}
+	return list[*models.Mapping](ctx, s.db, pr, "m.id", func(q *bun.SelectQuery) *bun.SelectQuery {
+		q = withParties(q, v)
+		if f.PatientID != nil {
+			q = q.Where("m.patient_id = ?", *f.PatientID)
+		}
+		if f.DoctorID != nil {
+			q = q.Where("m.doctor_id = ?", *f.DoctorID)
+		}
+		if f.Status != nil {
+			q = q.Where("m.status = ?", *f.Status)
+		}
+		if f.Search != "" {
+			pat := likePattern(f.Search)
+			q = q.Where(mappingSearch, pat, pat)
+		}
+		return q
+	})
+}
+
+// ForPatient returns the mappings of the patient id (with the given status,
+// if any), newest first, each with its doctor: NotFound if the viewer may
+// not see the patient.
+func (s *MappingStore) ForPatient(ctx context.Context, v models.Viewer, patientID int64, status *models.MappingStatus) (*models.Patient, []*models.Mapping, error) {
+	p, err := (&PatientStore{db: s.db}).Get(ctx, v, patientID)
+	if err != nil {
+		return nil, nil, err
+	}
+	ms := []*models.Mapping{}
+	q := s.db.NewSelect().Model(&ms).Relation("Doctor").Where("m.patient_id = ?", patientID).OrderExpr("m.id DESC")
+	if status != nil {
+		q = q.Where("m.status = ?", *status)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, nil, translate(err)
+	}
+	for _, m := range ms {
+		m.Patient = p
+	}
+	return p, ms, nil
+}
+
+// ByPatientIDs returns, for each of the viewer's patients, its mappings
+// (with the given status, if any), newest first: the loader for
+// Patient.mappings.
+func (s *MappingStore) ByPatientIDs(ctx context.Context, v models.Viewer, patientIDs []int64, status *models.MappingStatus) (map[int64][]*models.Mapping, error) {
+	if err := requireViewer(v); err != nil {
+		return nil, err
+	}
+	var ms []*models.Mapping
+	q := s.db.NewSelect().Model(&ms).Where("m.patient_id IN (?)", bun.In(patientIDs)).OrderExpr("m.id DESC")
+	if !v.Superuser {
+		q = q.Where("m.patient_id IN (SELECT id FROM patients WHERE created_by = ?)", v.UserID)
+	}
+	if status != nil {
+		q = q.Where("m.status = ?", *status)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, translate(err)
+	}
+	out := make(map[int64][]*models.Mapping)
+	for _, m := range ms {
+		out[m.PatientID] = append(out[m.PatientID], m)
+	}
+	return out, nil
+}
+
+// Create validates in and assigns its doctor to its patient: NotFound if the
+// viewer may not see the patient or the doctor does not exist, Invalid on
+// "doctor" if the pair is already mapped. It returns the mapping with its
+// patient and doctor.
+func (s *MappingStore) Create(ctx context.Context, v models.Viewer, in models.MappingInput) (*models.Mapping, error) {
+	if err := requireViewer(v); err != nil {
+		return nil, err
+	}
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	p, err := (&PatientStore{db: s.db}).Get(ctx, v, *in.PatientID)
+	if err != nil {
+		return nil, err
+	}
+	d, err := (&DoctorStore{db: s.db}).Get(ctx, v, *in.DoctorID)
+	if err != nil {
+		return nil, err
+	}
+	m := &models.Mapping{PatientID: p.ID, DoctorID: d.ID, Status: models.StatusActive, CreatedBy: v.UserID}
+	(&models.MappingPatch{Reason: in.Reason, Notes: in.Notes, Status: in.Status}).Apply(m)
+	if m.Status == "" {
+		m.Status = models.StatusActive
+	}
+	t := now()
+	m.CreatedAt, m.UpdatedAt = t, t
+	if _, err := s.db.NewInsert().Model(m).Returning("id").Exec(ctx); err != nil {
+		return nil, translate(err)
+	}
+	m.Patient, m.Doctor = p, d
+	return m, nil
+}
+
+// Update validates in and applies it to the mapping id: NotFound if the
+// viewer may not see it. It returns the mapping and the changed columns.
+func (s *MappingStore) Update(ctx context.Context, v models.Viewer, id int64, in models.MappingPatch) (*models.Mapping, []string, error) {
+	m, err := s.Get(ctx, v, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := in.Validate(); err != nil {
+		return nil, nil, err
+	}
+	changed := in.Apply(m)
+	if len(changed) == 0 {
+		return m, nil, nil
+	}
+	m.UpdatedAt = now()
+	res, err := s.db.NewUpdate().Model(m).Column(append(changed, "updated_at")...).Where("m.id = ?", id).Exec(ctx)
+	if err != nil {
+		return nil, nil, translate(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, nil, models.NotFound("Mapping")
+	}
+	return m, changed, nil
+}
+
+// Delete removes the mapping id if the viewer sees its patient, else
+// returns NotFound.
+func (s *MappingStore) Delete(ctx context.Context, v models.Viewer, id int64) error {
+	if err := requireViewer(v); err != nil {
+		return err
+	}
+	q := s.db.NewDelete().Model((*models.Mapping)(nil)).Where("id = ?", id)
+	if !v.Superuser {
+		q = q.Where("patient_id IN (SELECT id FROM patients WHERE created_by = ?)", v.UserID)
+	}
+	res, err := q.Exec(ctx)
+	if err != nil {
+		return translate(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return models.NotFound("Mapping")
+	}
+	return nil
+}

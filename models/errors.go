@@ -1,0 +1,129 @@
+// Package models holds the domain types of the healthcare backend: the Bun
+// models, their enums, the inputs, patches and filters that change or select
+// them, their validation, and the one error type every layer returns.
+//
+// It imports nothing of ours; every other package imports it.
+package models
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Code classifies an Error. Each transport translates a Code exactly once:
+// GraphQL to extensions.code, REST to an HTTP status.
+type Code string
+
+// The error codes. Internal is the zero-knowledge default for anything that is
+// not an *Error: its cause is logged, never shown.
+const (
+	CodeInvalid         Code = "BAD_USER_INPUT"
+	CodeUnauthenticated Code = "UNAUTHENTICATED"
+	CodeForbidden       Code = "FORBIDDEN"
+	CodeNotFound        Code = "NOT_FOUND"
+	CodeUnavailable     Code = "SERVICE_UNAVAILABLE"
+	CodeInternal        Code = "INTERNAL_SERVER_ERROR"
+)
+
+// Error is the application error. Message and Fields are safe to show a
+// client; Err is the cause, for the log only.
+type Error struct {
+	Code    Code
+	Message string
+	// Fields maps a snake_case field name (the REST and database spelling) to
+	// every message about it. GraphQL converts the keys to camelCase.
+	Fields map[string][]string
+	Err    error
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(string(e.Code))
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	if len(e.Fields) > 0 {
+		keys := make([]string, 0, len(e.Fields))
+		for k := range e.Fields {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(&b, "; %s: %s", k, strings.Join(e.Fields[k], ", "))
+		}
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// NotFound reports that a record does not exist or is not the viewer's: the
+// two are indistinguishable on purpose.
+func NotFound(what string) *Error {
+	return &Error{Code: CodeNotFound, Message: what + " not found."}
+}
+
+// Forbidden reports that the viewer may see a record but not change it.
+func Forbidden(msg string) *Error {
+	return &Error{Code: CodeForbidden, Message: msg}
+}
+
+// Unauthenticated reports a missing, malformed, expired or revoked credential.
+func Unauthenticated(msg string) *Error {
+	if msg == "" {
+		msg = "Authentication credentials were not provided."
+	}
+	return &Error{Code: CodeUnauthenticated, Message: msg}
+}
+
+// Invalid reports failing fields. fields must not be empty.
+func Invalid(fields map[string][]string) *Error {
+	return &Error{Code: CodeInvalid, Message: "Validation failed.", Fields: fields}
+}
+
+// InvalidField reports one failing field.
+func InvalidField(field, msg string) *Error {
+	return Invalid(map[string][]string{field: {msg}})
+}
+
+// Unavailable reports that a dependency (the database) cannot be reached.
+func Unavailable(err error) *Error {
+	return &Error{Code: CodeUnavailable, Message: "The service is temporarily unavailable; try again shortly.", Err: err}
+}
+
+// ErrorCode returns the Code of err, CodeInternal for any other error.
+func ErrorCode(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeInternal
+}
+
+// FieldErrors collects validation messages per field; its zero value is ready.
+type FieldErrors map[string][]string
+
+// Add records msg against field.
+func (f *FieldErrors) Add(field, msg string) {
+	if *f == nil {
+		*f = FieldErrors{}
+	}
+	(*f)[field] = append((*f)[field], msg)
+}
+
+// Err returns nil when nothing failed, else an Invalid *Error with every field.
+func (f FieldErrors) Err() error {
+	if len(f) == 0 {
+		return nil
+	}
+	return Invalid(f)
+}

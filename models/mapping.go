@@ -1,0 +1,93 @@
+package models
+
+import (
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Mapping assigns a doctor to a patient. A viewer sees a mapping exactly when
+// they see its patient; a (patient, doctor) pair is mapped at most once.
+type Mapping struct {
+	bun.BaseModel `bun:"table:mappings,alias:m"`
+
+	ID        int64         `bun:"id,pk,autoincrement" json:"id"`
+	PatientID int64         `bun:"patient_id,notnull" json:"patient"`
+	DoctorID  int64         `bun:"doctor_id,notnull" json:"doctor"`
+	Reason    *string       `bun:"reason" json:"reason"`
+	Notes     *string       `bun:"notes" json:"notes"`
+	Status    MappingStatus `bun:"status,notnull" json:"status"`
+	CreatedBy int64         `bun:"created_by,notnull" json:"-"`
+	CreatedAt time.Time     `bun:"created_at,notnull" json:"created_at"`
+	UpdatedAt time.Time     `bun:"updated_at,notnull" json:"updated_at"`
+
+	// Patient and Doctor are loaded by the list queries that join them.
+	Patient *Patient `bun:"rel:belongs-to,join:patient_id=id" json:"-"`
+	Doctor  *Doctor  `bun:"rel:belongs-to,join:doctor_id=id" json:"-"`
+}
+
+// MappingInput creates a mapping.
+type MappingInput struct {
+	PatientID *int64         `json:"patient"`
+	DoctorID  *int64         `json:"doctor"`
+	Reason    *string        `json:"reason"`
+	Notes     *string        `json:"notes"`
+	Status    *MappingStatus `json:"status"`
+}
+
+// Validate checks the input, normalizing in place.
+func (in *MappingInput) Validate() error {
+	c := checker{full: true}
+	if c.present("patient", in.PatientID == nil) && *in.PatientID <= 0 {
+		c.fe.Add("patient", "Invalid pk - object does not exist.")
+	}
+	if c.present("doctor", in.DoctorID == nil) && *in.DoctorID <= 0 {
+		c.fe.Add("doctor", "Invalid pk - object does not exist.")
+	}
+	c.text("reason", in.Reason, false, 2000)
+	c.text("notes", in.Notes, false, 5000)
+	enumCheck(&c, "status", in.Status, false, MappingStatus.IsValid, MappingStatuses)
+	return c.fe.Err()
+}
+
+// MappingPatch changes a mapping's reason, notes or status; the patient and
+// doctor of a mapping never change (delete it and create another).
+type MappingPatch struct {
+	Reason *string        `json:"reason"`
+	Notes  *string        `json:"notes"`
+	Status *MappingStatus `json:"status"`
+}
+
+// Validate checks the present fields.
+func (in *MappingPatch) Validate() error {
+	c := checker{}
+	c.text("reason", in.Reason, false, 2000)
+	c.text("notes", in.Notes, false, 5000)
+	if in.Status != nil && *in.Status == "" {
+		c.fe.Add("status", MsgBlank)
+	} else {
+		enumCheck(&c, "status", in.Status, false, MappingStatus.IsValid, MappingStatuses)
+	}
+	return c.fe.Err()
+}
+
+// Apply sets the present fields on m and returns the changed column names.
+func (in *MappingPatch) Apply(m *Mapping) []string {
+	var ch changes
+	setOpt(&ch, "reason", &m.Reason, in.Reason)
+	setOpt(&ch, "notes", &m.Notes, in.Notes)
+	setVal(&ch, "status", &m.Status, in.Status)
+	return ch
+}
+
+// MappingFilter selects mappings. Search matches a case-insensitive substring
+// of the patient's or the doctor's full name.
+type MappingFilter struct {
+	PatientID *int64
+	DoctorID  *int64
+	Status    *MappingStatus
+	Search    string
+}
+
+func upper(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }

@@ -1,0 +1,181 @@
+package models
+
+import (
+	_ "embed"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+)
+
+// User is an account. Email is stored lower-cased and is unique.
+type User struct {
+	bun.BaseModel `bun:"table:users,alias:u"`
+
+	ID           int64      `bun:"id,pk,autoincrement" json:"id"`
+	Name         string     `bun:"name,notnull" json:"name"`
+	Email        string     `bun:"email,notnull" json:"email"`
+	PasswordHash string     `bun:"password_hash,notnull" json:"-"`
+	IsActive     bool       `bun:"is_active,notnull" json:"-"`
+	IsSuperuser  bool       `bun:"is_superuser,notnull" json:"-"`
+	DateJoined   time.Time  `bun:"date_joined,notnull" json:"date_joined"`
+	LastLogin    *time.Time `bun:"last_login" json:"-"`
+	UpdatedAt    time.Time  `bun:"updated_at,notnull" json:"-"`
+}
+
+// Viewer is who is asking: every store method that touches user data takes
+// one and scopes by it. The zero Viewer is anonymous.
+type Viewer struct {
+	UserID    int64
+	Superuser bool
+}
+
+// Anonymous reports whether no one is signed in.
+func (v Viewer) Anonymous() bool { return v.UserID == 0 }
+
+// RegisterInput is what a new account gives.
+type RegisterInput struct {
+	Name            string `json:"name"`
+	Email           string `json:"email"`
+	Password        string `json:"password"`
+	PasswordConfirm string `json:"password_confirm"`
+}
+
+// Validate checks every field and the password rules, normalizing in place.
+func (in *RegisterInput) Validate() error {
+	c := checker{full: true}
+	c.text("name", &in.Name, true, 150)
+	c.email("email", &in.Email, true)
+	if in.Password == "" {
+		c.fe.Add("password", MsgBlank)
+	} else {
+		for _, msg := range PasswordProblems(in.Password, map[string]string{"name": in.Name, "email address": in.Email}) {
+			c.fe.Add("password", msg)
+		}
+	}
+	if in.PasswordConfirm == "" {
+		c.fe.Add("password_confirm", MsgBlank)
+	} else if in.Password != in.PasswordConfirm {
+		c.fe.Add("password_confirm", "Passwords do not match.")
+	}
+	return c.fe.Err()
+}
+
+// LoginInput is what signing in takes.
+type LoginInput struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+// Validate checks that both fields are given.
+func (in *LoginInput) Validate() error {
+	var fe FieldErrors
+	in.Email = NormalizeEmail(in.Email)
+	if in.Email == "" {
+		fe.Add("email", MsgBlank)
+	}
+	if in.Password == "" {
+		fe.Add("password", MsgBlank)
+	}
+	return fe.Err()
+}
+
+// Password rules: those of Django's default AUTH_PASSWORD_VALIDATORS.
+const (
+	PasswordMinLength = 8
+	// PasswordMaxLength bounds the work a hash does for one request.
+	PasswordMaxLength = 256
+	maxSimilarity     = 0.7
+)
+
+//go:embed common-passwords.txt
+var commonPasswordsText string
+
+var commonPasswords = sync.OnceValue(func() map[string]struct{} {
+	m := make(map[string]struct{}, 20000)
+	for _, line := range strings.Split(commonPasswordsText, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			m[strings.ToLower(line)] = struct{}{}
+		}
+	}
+	return m
+})
+
+var nonWord = regexp.MustCompile(`\W+`)
+
+// PasswordProblems returns every rule pw breaks: too short, entirely numeric,
+// too common, or too similar to one of attrs (label -> value), as Django's
+// validators define them.
+func PasswordProblems(pw string, attrs map[string]string) []string {
+	var out []string
+	n := utf8.RuneCountInString(pw)
+	if n < PasswordMinLength {
+		out = append(out, fmt.Sprintf("This password is too short. It must contain at least %d characters.", PasswordMinLength))
+	}
+	if n > PasswordMaxLength {
+		out = append(out, fmt.Sprintf("This password is too long. It must contain at most %d characters.", PasswordMaxLength))
+	}
+	if strings.Trim(pw, "0123456789") == "" {
+		out = append(out, "This password is entirely numeric.")
+	}
+	if _, ok := commonPasswords()[strings.ToLower(strings.TrimSpace(pw))]; ok {
+		out = append(out, "This password is too common.")
+	}
+	for _, label := range []string{"name", "email address"} {
+		if tooSimilar(pw, attrs[label]) {
+			out = append(out, fmt.Sprintf("The password is too similar to the %s.", label))
+		}
+	}
+	return out
+}
+
+// tooSimilar is Django's UserAttributeSimilarityValidator: the password is
+// compared with the whole value and each of its word parts by difflib's
+// quick_ratio, skipping parts far shorter than the password.
+func tooSimilar(pw, value string) bool {
+	if value == "" {
+		return false
+	}
+	pw = strings.ToLower(pw)
+	value = strings.ToLower(value)
+	parts := append(nonWord.Split(value, -1), value)
+	pwLen := utf8.RuneCountInString(pw)
+	for _, part := range parts {
+		partLen := utf8.RuneCountInString(part)
+		if partLen == 0 {
+			continue
+		}
+		if pwLen >= 10*partLen && float64(partLen) < maxSimilarity/2*float64(pwLen) {
+			continue
+		}
+		if quickRatio(pw, part) >= maxSimilarity {
+			return true
+		}
+	}
+	return false
+}
+
+// quickRatio is difflib.SequenceMatcher.quick_ratio: twice the size of the
+// multiset intersection of the two strings' characters over their total length.
+func quickRatio(a, b string) float64 {
+	counts := map[rune]int{}
+	for _, r := range b {
+		counts[r]++
+	}
+	matches := 0
+	for _, r := range a {
+		if counts[r] > 0 {
+			counts[r]--
+			matches++
+		}
+	}
+	total := utf8.RuneCountInString(a) + utf8.RuneCountInString(b)
+	if total == 0 {
+		return 1
+	}
+	return 2 * float64(matches) / float64(total)
+}
