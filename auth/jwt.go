@@ -1,0 +1,128 @@
+package auth
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Token types, in the "typ" claim: a refresh token is never accepted as an
+// access token, nor the reverse.
+const (
+	TypeAccess  = "access"
+	TypeRefresh = "refresh"
+)
+
+// MinSecretLen is the shortest signing key accepted: HS256 wants at least
+// 256 bits.
+const MinSecretLen = 32
+
+// Default token lifetimes, as the REST contract documents them.
+const (
+	DefaultAccessTTL  = time.Hour
+	DefaultRefreshTTL = 7 * 24 * time.Hour
+)
+
+// Claims are the claims of our tokens.
+type Claims struct {
+	jwt.RegisteredClaims
+	Type string `json:"typ"`
+	// Family groups the refresh tokens of one sign-in (refresh only).
+	Family string `json:"fam,omitempty"`
+}
+
+// UserID returns the subject as a user id.
+func (c *Claims) UserID() (int64, error) { return strconv.ParseInt(c.Subject, 10, 64) }
+
+// Signer issues and verifies HS256 tokens.
+type Signer struct {
+	secret     []byte
+	issuer     string
+	audience   string
+	AccessTTL  time.Duration
+	RefreshTTL time.Duration
+	parser     *jwt.Parser
+}
+
+// NewSigner returns a Signer; secret must be at least MinSecretLen bytes.
+func NewSigner(secret []byte, accessTTL, refreshTTL time.Duration) (*Signer, error) {
+	if len(secret) < MinSecretLen {
+		return nil, fmt.Errorf("SECRET_KEY must be at least %d bytes", MinSecretLen)
+	}
+	if accessTTL <= 0 {
+		accessTTL = DefaultAccessTTL
+	}
+	if refreshTTL <= 0 {
+		refreshTTL = DefaultRefreshTTL
+	}
+	s := &Signer{secret: secret, issuer: "healthcare", audience: "healthcare-api", AccessTTL: accessTTL, RefreshTTL: refreshTTL}
+	s.parser = jwt.NewParser(
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithIssuer(s.issuer),
+		jwt.WithAudience(s.audience),
+		jwt.WithLeeway(5*time.Second),
+	)
+	return s, nil
+}
+
+// NewJTI returns a random token id.
+func NewJTI() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Issue signs a token of type typ for user id, returning it and its claims.
+func (s *Signer) Issue(userID int64, typ, family string) (string, *Claims, error) {
+	ttl := s.AccessTTL
+	if typ == TypeRefresh {
+		ttl = s.RefreshTTL
+	}
+	t := time.Now()
+	c := &Claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    s.issuer,
+			Subject:   strconv.FormatInt(userID, 10),
+			Audience:  jwt.ClaimStrings{s.audience},
+			ExpiresAt: jwt.NewNumericDate(t.Add(ttl)),
+			IssuedAt:  jwt.NewNumericDate(t),
+			ID:        NewJTI(),
+		},
+		Type:   typ,
+		Family: family,
+	}
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(s.secret)
+	return tok, c, err
+}
+
+// ErrInvalidToken is returned for any token that fails verification.
+var ErrInvalidToken = errors.New("invalid token")
+
+// ErrExpiredToken is returned for a well-formed token past its expiry.
+var ErrExpiredToken = errors.New("token expired")
+
+// Verify checks signature, algorithm, issuer, audience, expiry and type.
+func (s *Signer) Verify(raw, typ string) (*Claims, error) {
+	c := new(Claims)
+	_, err := s.parser.ParseWithClaims(raw, c, func(*jwt.Token) (any, error) { return s.secret, nil })
+	if err != nil {
+		if errors.Is(err, jwt.ErrTokenExpired) {
+			return nil, ErrExpiredToken
+		}
+		return nil, ErrInvalidToken
+	}
+	if c.Type != typ || c.ID == "" {
+		return nil, ErrInvalidToken
+	}
+	if _, err := c.UserID(); err != nil {
+		return nil, ErrInvalidToken
+	}
+	return c, nil
+}

@@ -1,0 +1,87 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"healthcare/models"
+)
+
+type ctxKey struct{}
+
+type viewerState struct {
+	viewer models.Viewer
+	err    error
+}
+
+// Middleware verifies an "Authorization: Bearer <access token>" header and
+// puts the viewer in the request context. With no header the viewer is
+// anonymous; a bad, expired or revoked token (or a deactivated account) is
+// remembered as an error for ViewerFrom, and nothing is written here: each
+// transport answers in its own format.
+func (s *Service) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Get("Authorization")
+		if h == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		st := s.resolve(r.Context(), h)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, st)))
+	})
+}
+
+func (s *Service) resolve(ctx context.Context, header string) viewerState {
+	scheme, raw, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(raw) == "" {
+		return viewerState{err: models.Unauthenticated("Authorization header must be 'Bearer <access token>'.")}
+	}
+	c, err := s.Signer.Verify(strings.TrimSpace(raw), TypeAccess)
+	if err != nil {
+		msg := "Given token not valid for any token type."
+		if errors.Is(err, ErrExpiredToken) {
+			msg = "Token is expired."
+		}
+		return viewerState{err: models.Unauthenticated(msg)}
+	}
+	uid, _ := c.UserID()
+	// The account is read on every request so that a deactivated or deleted
+	// user's tokens stop working at once, on every node.
+	u, err := s.Store.Users.ByID(ctx, uid)
+	if err != nil {
+		if models.ErrorCode(err) == models.CodeNotFound {
+			return viewerState{err: models.Unauthenticated("User not found.")}
+		}
+		return viewerState{err: err}
+	}
+	if !u.IsActive {
+		return viewerState{err: models.Unauthenticated("User is inactive.")}
+	}
+	return viewerState{viewer: models.Viewer{UserID: u.ID, Superuser: u.IsSuperuser}}
+}
+
+// ViewerFrom returns the viewer of the request, anonymous if no token was
+// sent, or the error of a token that was sent and failed.
+func ViewerFrom(ctx context.Context) (models.Viewer, error) {
+	st, _ := ctx.Value(ctxKey{}).(viewerState)
+	return st.viewer, st.err
+}
+
+// WithViewer returns ctx carrying v (for the admin console's session).
+func WithViewer(ctx context.Context, v models.Viewer) context.Context {
+	return context.WithValue(ctx, ctxKey{}, viewerState{viewer: v})
+}
+
+// RequireViewer returns the signed-in viewer, or Unauthenticated.
+func RequireViewer(ctx context.Context) (models.Viewer, error) {
+	v, err := ViewerFrom(ctx)
+	if err != nil {
+		return v, err
+	}
+	if v.Anonymous() {
+		return v, models.Unauthenticated("")
+	}
+	return v, nil
+}
