@@ -1,0 +1,193 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/joho/godotenv"
+
+	"healthcare/auth"
+)
+
+// config is everything the server reads from its environment (and an
+// optional .env file, which never overrides a variable already set).
+type config struct {
+	Debug          bool
+	Host           string
+	Port           int
+	SecretKey      string
+	DatabaseURL    string // postgres://…; empty: embedded SQLite
+	SQLitePath     string
+	DBMaxConns     int
+	AccessTTL      time.Duration
+	RefreshTTL     time.Duration
+	CORSOrigins    []string
+	MaxBodyBytes   int64
+	RequestTimeout time.Duration
+	Introspection  bool
+	LogFormat      string
+	LogLevel       slog.Level
+}
+
+// loadConfig reads the configuration; env is os.LookupEnv in production.
+func loadConfig(env func(string) (string, bool)) (*config, error) {
+	var errs []error
+	str := func(k, def string) string {
+		if v, ok := env(k); ok && strings.TrimSpace(v) != "" {
+			return strings.TrimSpace(v)
+		}
+		return def
+	}
+	boolean := func(k string, def bool) bool {
+		v := str(k, "")
+		if v == "" {
+			return def
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %q is not a boolean (use true or false)", k, v))
+		}
+		return b
+	}
+	integer := func(k string, def int) int {
+		v := str(k, "")
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			errs = append(errs, fmt.Errorf("%s: %q is not a non-negative integer", k, v))
+		}
+		return n
+	}
+	duration := func(k string, def time.Duration) time.Duration {
+		v := str(k, "")
+		if v == "" {
+			return def
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("%s: %q is not a positive duration (e.g. 1h, 15m)", k, v))
+		}
+		return d
+	}
+	c := &config{
+		Debug:          boolean("DEBUG", false),
+		Host:           str("HOST", ""),
+		Port:           integer("PORT", 8080),
+		SecretKey:      str("SECRET_KEY", ""),
+		SQLitePath:     str("SQLITE_PATH", "healthcare.db"),
+		DBMaxConns:     integer("DB_MAX_CONNS", 0),
+		AccessTTL:      duration("ACCESS_TOKEN_LIFETIME", auth.DefaultAccessTTL),
+		RefreshTTL:     duration("REFRESH_TOKEN_LIFETIME", auth.DefaultRefreshTTL),
+		MaxBodyBytes:   int64(integer("MAX_BODY_BYTES", 1<<20)),
+		RequestTimeout: duration("REQUEST_TIMEOUT", 30*time.Second),
+		LogFormat:      str("LOG_FORMAT", "text"),
+	}
+	c.Introspection = boolean("GRAPHQL_INTROSPECTION", c.Debug)
+	if c.Port > 65535 {
+		errs = append(errs, fmt.Errorf("PORT: %d is not a port", c.Port))
+	}
+	for _, o := range strings.Split(str("CORS_ALLOWED_ORIGINS", ""), ",") {
+		if o = strings.TrimSpace(o); o == "" {
+			continue
+		}
+		if o == "*" {
+			errs = append(errs, errors.New("CORS_ALLOWED_ORIGINS: list the origins; a wildcard is not allowed with credentials"))
+			continue
+		}
+		if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" {
+			errs = append(errs, fmt.Errorf("CORS_ALLOWED_ORIGINS: %q is not an origin like https://app.example.com", o))
+			continue
+		}
+		c.CORSOrigins = append(c.CORSOrigins, o)
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(str("LOG_LEVEL", "info"))); err != nil {
+		errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("LOG_FORMAT: %q is not text or json", c.LogFormat))
+	}
+	// DATABASE_URL wins; otherwise the Django-style DB_* variables, when
+	// DB_NAME is set, describe a PostgreSQL database.
+	c.DatabaseURL = str("DATABASE_URL", "")
+	if c.DatabaseURL == "" && str("DB_NAME", "") != "" {
+		u := url.URL{
+			Scheme: "postgres",
+			Host:   net.JoinHostPort(str("DB_HOST", "localhost"), str("DB_PORT", "5432")),
+			Path:   "/" + str("DB_NAME", ""),
+		}
+		if pw := str("DB_PASSWORD", ""); pw != "" {
+			u.User = url.UserPassword(str("DB_USER", "postgres"), pw)
+		} else {
+			u.User = url.User(str("DB_USER", "postgres"))
+		}
+		q := url.Values{}
+		q.Set("sslmode", str("DB_SSLMODE", "prefer"))
+		u.RawQuery = q.Encode()
+		c.DatabaseURL = u.String()
+	}
+	if c.DatabaseURL != "" {
+		if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			errs = append(errs, errors.New("DATABASE_URL: must be a postgres:// URL"))
+		}
+	}
+	if c.SecretKey != "" && len(c.SecretKey) < auth.MinSecretLen {
+		errs = append(errs, fmt.Errorf("SECRET_KEY: must be at least %d characters of random text", auth.MinSecretLen))
+	}
+	return c, errors.Join(errs...)
+}
+
+// envWithDotenv looks a variable up in the process environment, then in
+// the .env file of the working directory, if there is one.
+func envWithDotenv(path string) func(string) (string, bool) {
+	file, _ := godotenv.Read(path)
+	return func(k string) (string, bool) {
+		if v, ok := os.LookupEnv(k); ok {
+			return v, true
+		}
+		v, ok := file[k]
+		return v, ok
+	}
+}
+
+// ensureSecret makes sure there is a signing key. With PostgreSQL every node
+// must share one, so it must be configured; with the embedded database a
+// strong one is generated on first start and kept beside the database file.
+func (c *config) ensureSecret(log *slog.Logger) error {
+	if c.SecretKey != "" {
+		return nil
+	}
+	if c.DatabaseURL != "" {
+		return errors.New("SECRET_KEY is not set: with PostgreSQL every server node must share one signing key; set SECRET_KEY to at least 32 random characters (e.g. `openssl rand -base64 48`)")
+	}
+	path := c.SQLitePath + ".secret"
+	if b, err := os.ReadFile(path); err == nil {
+		if s := strings.TrimSpace(string(b)); len(s) >= auth.MinSecretLen {
+			c.SecretKey = s
+			log.Info("using the signing key kept beside the embedded database", "path", path)
+			return nil
+		}
+		return fmt.Errorf("%s holds no usable key; delete it to generate a new one (all tokens will be invalidated)", path)
+	}
+	b := make([]byte, 48)
+	if _, err := rand.Read(b); err != nil {
+		return err
+	}
+	key := base64.RawURLEncoding.EncodeToString(b)
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return fmt.Errorf("keep generated SECRET_KEY: %w", err)
+	}
+	c.SecretKey = key
+	log.Warn("SECRET_KEY not set: generated a signing key and kept it beside the embedded database (mode 0600); set SECRET_KEY in production", "path", path)
+	return nil
+}

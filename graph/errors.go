@@ -1,0 +1,87 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"healthcare/models"
+)
+
+// presentError translates an error exactly once: a *models.Error becomes its
+// code (and, for invalid input, extensions.fields in camelCase); an error
+// gqlgen itself made (parsing, validation, coercion) keeps its message; any
+// other error is logged with the request id and replaced by "internal
+// error", because the default presenter would send err.Error() (SQL and all).
+func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		var me *models.Error
+		if errors.As(err, &me) {
+			gqlErr.Message = me.Message
+			if gqlErr.Extensions == nil {
+				gqlErr.Extensions = map[string]any{}
+			}
+			gqlErr.Extensions["code"] = string(me.Code)
+			if len(me.Fields) > 0 {
+				fields := make(map[string][]string, len(me.Fields))
+				for k, v := range me.Fields {
+					fields[camel(k)] = v
+				}
+				gqlErr.Extensions["fields"] = fields
+			}
+			if me.Code == models.CodeUnavailable {
+				log.WarnContext(ctx, "graphql: database unavailable", "request_id", middleware.GetReqID(ctx), "err", me.Err)
+			}
+			return gqlErr
+		}
+		var own *gqlerror.Error
+		if errors.As(err, &own) && own.Err == nil {
+			if gqlErr.Extensions == nil {
+				gqlErr.Extensions = map[string]any{}
+			}
+			if _, ok := gqlErr.Extensions["code"]; !ok {
+				gqlErr.Extensions["code"] = string(models.CodeInvalid)
+			}
+			return gqlErr
+		}
+		log.ErrorContext(ctx, "graphql: internal error", "request_id", middleware.GetReqID(ctx), "path", gqlErr.Path.String(), "err", err)
+		return &gqlerror.Error{
+			Message:    "internal error",
+			Path:       gqlErr.Path,
+			Extensions: map[string]any{"code": string(models.CodeInternal)},
+		}
+	}
+}
+
+// recoverPanic logs a resolver panic and answers "internal error".
+func recoverPanic(log *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, p any) error {
+		log.ErrorContext(ctx, "graphql: panic", "request_id", middleware.GetReqID(ctx), "panic", p)
+		return errors.New("panic in resolver")
+	}
+}
+
+// camel converts a snake_case field name to camelCase (date_of_birth ->
+// dateOfBirth); the one place field names change spelling.
+// The mapping input names its ends patientId and doctorId in GraphQL.
+func camel(s string) string {
+	switch s {
+	case "patient":
+		return "patientId"
+	case "doctor":
+		return "doctorId"
+	}
+	parts := strings.Split(s, "_")
+	for i := 1; i < len(parts); i++ {
+		if parts[i] != "" {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
+	}
+	return strings.Join(parts, "")
+}

@@ -1,0 +1,165 @@
+package main
+
+import (
+	_ "embed"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/go-chi/cors"
+
+	"healthcare/admin"
+	"healthcare/graph"
+	"healthcare/playground"
+	"healthcare/rest"
+)
+
+// schemaSDL is the GraphQL schema, served for clients and code generators.
+//
+//go:embed schema.graphqls
+var schemaSDL []byte
+
+// routes builds the one router: shared middleware, then each adapter.
+func (a *app) routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID)
+	r.Use(accessLog(a.log))
+	r.Use(recoverer(a.log))
+	r.Use(limitBody(a.cfg.MaxBodyBytes))
+	r.Use(middleware.Timeout(a.cfg.RequestTimeout))
+	if len(a.cfg.CORSOrigins) > 0 {
+		r.Use(cors.Handler(cors.Options{
+			AllowedOrigins:   a.cfg.CORSOrigins,
+			AllowedMethods:   []string{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"},
+			AllowedHeaders:   []string{"Authorization", "Content-Type", "X-Request-Id"},
+			ExposedHeaders:   []string{"X-Request-Id", "Retry-After"},
+			AllowCredentials: true,
+			MaxAge:           600,
+		}))
+	}
+
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := a.store.Ping(r.Context()); err != nil {
+			a.log.Warn("readiness: database does not answer", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "unreachable"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": "ok"})
+	})
+
+	gql := graph.NewHandler(graph.Options{
+		Store: a.store, Auth: a.auth, Log: a.log, Introspection: a.cfg.Introspection, Debug: a.cfg.Debug,
+	})
+	pg := playground.Handler("Healthcare GraphQL", "/graphql")
+	r.Group(func(r chi.Router) {
+		r.Use(a.auth.Middleware)
+		r.Handle("/graphql", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodGet && r.URL.RawQuery == "" && strings.Contains(r.Header.Get("Accept"), "text/html") {
+				pg.ServeHTTP(w, r)
+				return
+			}
+			gql.ServeHTTP(w, r)
+		}))
+		r.Mount("/api", rest.NewHandler(a.store, a.auth, a.log))
+	})
+	r.Get("/graphql/schema.graphql", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write(schemaSDL)
+	})
+	r.Mount("/graphql/assets", http.StripPrefix("/graphql/assets", playground.Assets()))
+	r.Mount("/admin", admin.NewHandler(admin.Options{Store: a.store, Auth: a.auth, Log: a.log, Debug: a.cfg.Debug}))
+	r.Get("/", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/graphql", http.StatusFound)
+	})
+	return r
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// accessLog writes one structured line per request.
+func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			next.ServeHTTP(ww, r)
+			status := ww.Status()
+			if status == 0 {
+				status = http.StatusOK
+			}
+			level := slog.LevelInfo
+			if status >= 500 {
+				level = slog.LevelError
+			}
+			log.LogAttrs(r.Context(), level, "request",
+				slog.String("request_id", middleware.GetReqID(r.Context())),
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.Int("status", status),
+				slog.Int("bytes", ww.BytesWritten()),
+				slog.Duration("duration", time.Since(start)),
+				slog.String("remote", r.RemoteAddr),
+			)
+		})
+	}
+}
+
+// recoverer turns a panic into a 500 that says nothing about its cause,
+// logging the cause with the request id.
+func recoverer(log *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				rec := recover()
+				if rec == nil || rec == http.ErrAbortHandler {
+					if rec != nil {
+						panic(rec)
+					}
+					return
+				}
+				log.ErrorContext(r.Context(), "panic", "request_id", middleware.GetReqID(r.Context()), "panic", rec)
+				if strings.HasPrefix(r.URL.Path, "/api") {
+					writeJSON(w, http.StatusInternalServerError, map[string]any{"success": false, "message": "Internal server error."})
+					return
+				}
+				writeJSON(w, http.StatusInternalServerError, map[string]any{"errors": []any{map[string]any{
+					"message": "internal error", "extensions": map[string]string{"code": "INTERNAL_SERVER_ERROR"},
+				}}})
+			}()
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// limitBody caps every request body; reading past it fails, and each
+// adapter answers 413.
+func limitBody(n int64) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.ContentLength > n {
+				w.Header().Set("Connection", "close")
+				if strings.HasPrefix(r.URL.Path, "/api") {
+					writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"success": false, "message": "Request body is too large."})
+				} else {
+					writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"errors": []any{map[string]any{"message": "request body is too large"}}})
+				}
+				return
+			}
+			if r.Body != nil {
+				r.Body = http.MaxBytesReader(w, r.Body, n)
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
