@@ -195,4 +195,3 @@ func (s *Service) log() *slog.Logger {
 func (s *Service) PurgeExpired(ctx context.Context) (int64, error) {
 	return s.Store.Tokens.Purge(ctx, time.Now().Add(-24*time.Hour))
 }
-

@@ -16,13 +16,13 @@ import (
 // uniqueFields maps a unique constraint (PostgreSQL's name, or SQLite's
 // "table.column" list) to the field and message a client sees.
 var uniqueFields = map[string][2]string{
-	"users_email_key":            {"email", "A user with this email already exists."},
-	"users.email":                {"email", "A user with this email already exists."},
-	"doctors_email_key":          {"email", "A doctor with this email already exists."},
-	"doctors.email":              {"email", "A doctor with this email already exists."},
-	"doctors_license_number_key": {"license_number", "A doctor with this license number already exists."},
-	"doctors.license_number":     {"license_number", "A doctor with this license number already exists."},
-	"mappings_patient_doctor_key": {"doctor", "This doctor is already assigned to this patient."},
+	"users_email_key":                         {"email", "A user with this email already exists."},
+	"users.email":                             {"email", "A user with this email already exists."},
+	"doctors_email_key":                       {"email", "A doctor with this email already exists."},
+	"doctors.email":                           {"email", "A doctor with this email already exists."},
+	"doctors_license_number_key":              {"license_number", "A doctor with this license number already exists."},
+	"doctors.license_number":                  {"license_number", "A doctor with this license number already exists."},
+	"mappings_patient_doctor_key":             {"doctor", "This doctor is already assigned to this patient."},
 	"mappings.patient_id, mappings.doctor_id": {"doctor", "This doctor is already assigned to this patient."},
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"healthcare/models"
@@ -28,6 +29,13 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 				gqlErr.Extensions = map[string]any{}
 			}
 			gqlErr.Extensions["code"] = string(me.Code)
+			if me.Code == models.CodeInvalid && len(me.Fields) == 0 && len(gqlErr.Path) > 0 {
+				// A scalar that failed to parse (a malformed Date) knows no
+				// field name; the path ends with it.
+				if name, ok := gqlErr.Path[len(gqlErr.Path)-1].(ast.PathName); ok {
+					gqlErr.Extensions["fields"] = map[string][]string{string(name): {me.Message}}
+				}
+			}
 			if len(me.Fields) > 0 {
 				fields := make(map[string][]string, len(me.Fields))
 				for k, v := range me.Fields {

@@ -204,6 +204,8 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type DoctorResolver interface {
+	ConsultationFee(ctx context.Context, obj *models.Doctor) (float64, error)
+
 	Patients(ctx context.Context, obj *models.Doctor, status *models.MappingStatus) ([]*models.Patient, error)
 }
 type MappingResolver interface {
@@ -2823,7 +2825,7 @@ func (ec *executionContext) _Doctor_consultationFee(ctx context.Context, field g
 			return ec.fieldContext_Doctor_consultationFee(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ConsultationFee, nil
+			return ec.Resolvers.Doctor().ConsultationFee(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
@@ -2834,7 +2836,7 @@ func (ec *executionContext) _Doctor_consultationFee(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Doctor_consultationFee(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Doctor", field, false, false, "Float")
+	return graphql.NewScalarFieldContext("Doctor", field, true, true, "Float")
 }
 
 func (ec *executionContext) _Doctor_availableDays(ctx context.Context, field graphql.CollectedField, obj *models.Doctor) (ret graphql.Marshaler) {
@@ -7963,10 +7965,11 @@ func (ec *executionContext) _Doctor(ctx context.Context, sel ast.SelectionSet, o
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "consultationFee":
-			out.Values[i] = ec._Doctor_consultationFee(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Doctor_consultationFee(ctx, field, obj)
+				})
 		case "availableDays":
 			out.Values[i] = ec._Doctor_availableDays(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {

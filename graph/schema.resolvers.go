@@ -11,6 +11,11 @@ import (
 	"healthcare/models"
 )
 
+// ConsultationFee is the resolver for the consultationFee field.
+func (r *doctorResolver) ConsultationFee(ctx context.Context, obj *models.Doctor) (float64, error) {
+	return float64(obj.ConsultationFee), nil
+}
+
 // Patients is the resolver for the patients field.
 func (r *doctorResolver) Patients(ctx context.Context, obj *models.Doctor, status *models.MappingStatus) ([]*models.Patient, error) {
 	return loaders(ctx).PatientsByDoctor.Load(ctx, edgeKey{ID: obj.ID, Status: deref(status)})
@@ -250,6 +255,7 @@ func (r *queryResolver) Patients(ctx context.Context, first *int, after *string,
 	if err != nil {
 		return nil, err
 	}
+	prefetchPatientEdges(ctx, page.Items)
 	return patientConnection(page), nil
 }
 
@@ -281,6 +287,7 @@ func (r *queryResolver) Doctors(ctx context.Context, first *int, after *string, 
 	if err != nil {
 		return nil, err
 	}
+	prefetchDoctorEdges(ctx, page.Items)
 	return doctorConnection(page), nil
 }
 

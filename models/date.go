@@ -65,11 +65,11 @@ func (d Date) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(d
 func (d *Date) UnmarshalGQL(v any) error {
 	s, ok := v.(string)
 	if !ok {
-		return fmt.Errorf("Date must be a string in YYYY-MM-DD form")
+		return &Error{Code: CodeInvalid, Message: "Enter a date in YYYY-MM-DD form."}
 	}
 	p, err := ParseDate(s)
 	if err != nil {
-		return err
+		return &Error{Code: CodeInvalid, Message: "Enter a date in YYYY-MM-DD form."}
 	}
 	*d = p
 	return nil
@@ -110,5 +110,41 @@ func (d *Date) scanText(s string) error {
 		return err
 	}
 	*d = p
+	return nil
+}
+
+// Money is an amount with two decimals, stored as numeric(10,2). It scans
+// whatever either database returns for it: SQLite hands back a whole amount
+// as an integer.
+type Money float64
+
+// Value stores the amount.
+func (m Money) Value() (driver.Value, error) { return float64(m), nil }
+
+// Scan reads an amount.
+func (m *Money) Scan(src any) error {
+	switch v := src.(type) {
+	case float64:
+		*m = Money(v)
+	case int64:
+		*m = Money(v)
+	case []byte:
+		return m.scanText(string(v))
+	case string:
+		return m.scanText(v)
+	case nil:
+		*m = 0
+	default:
+		return fmt.Errorf("cannot scan %T into Money", src)
+	}
+	return nil
+}
+
+func (m *Money) scanText(s string) error {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return fmt.Errorf("cannot scan %q into Money", s)
+	}
+	*m = Money(f)
 	return nil
 }

@@ -30,7 +30,7 @@ type Doctor struct {
 	State           *string        `bun:"state" json:"state"`
 	PostalCode      *string        `bun:"postal_code" json:"postal_code"`
 	Country         *string        `bun:"country" json:"country"`
-	ConsultationFee float64        `bun:"consultation_fee,notnull,type:numeric(10,2)" json:"consultation_fee"`
+	ConsultationFee Money          `bun:"consultation_fee,notnull,type:numeric(10,2)" json:"consultation_fee"`
 	AvailableDays   *string        `bun:"available_days" json:"available_days"`
 	AvailableTime   *string        `bun:"available_time" json:"available_time"`
 	Bio             *string        `bun:"bio" json:"bio"`
@@ -146,7 +146,7 @@ func (in *DoctorPatch) Apply(d *Doctor) []string {
 	setOpt(&ch, "postal_code", &d.PostalCode, in.PostalCode)
 	setOpt(&ch, "country", &d.Country, in.Country)
 	if in.ConsultationFee != nil {
-		fee := math.Round(*in.ConsultationFee*100) / 100
+		fee := Money(math.Round(*in.ConsultationFee*100) / 100)
 		setVal(&ch, "consultation_fee", &d.ConsultationFee, &fee)
 	}
 	setOpt(&ch, "available_days", &d.AvailableDays, in.AvailableDays)
