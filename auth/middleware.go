@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
 
 	"healthcare/models"
 )
@@ -16,11 +18,14 @@ type viewerState struct {
 	err    error
 }
 
-// Middleware verifies an "Authorization: Bearer <access token>" header and
+// Middleware reads an "Authorization: Bearer <access token>" header and
 // puts the viewer in the request context. With no header the viewer is
-// anonymous; a bad, expired or revoked token (or a deactivated account) is
-// remembered as an error for ViewerFrom, and nothing is written here: each
-// transport answers in its own format.
+// anonymous. The token is verified, and the account read, only when a
+// handler first asks (ViewerFrom), so a request rejected before it needs
+// the viewer (a query over the complexity limit) costs no SQL. A bad,
+// expired or revoked token, or a deactivated account, is an error from
+// ViewerFrom; nothing is written here: each transport answers in its own
+// format.
 func (s *Service) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := r.Header.Get("Authorization")
@@ -28,8 +33,9 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		st := s.resolve(r.Context(), h)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, st)))
+		ctx := r.Context()
+		lazy := sync.OnceValue(func() viewerState { return s.resolve(ctx, h) })
+		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, ctxKey{}, lazy)))
 	})
 }
 
@@ -59,14 +65,23 @@ func (s *Service) resolve(ctx context.Context, header string) viewerState {
 	if !u.IsActive {
 		return viewerState{err: models.Unauthenticated("User is inactive.")}
 	}
+	if u.PasswordChangedAt != nil && c.IssuedAt != nil && c.IssuedAt.Time.Before(u.PasswordChangedAt.Truncate(time.Second)) {
+		return viewerState{err: models.Unauthenticated("Token was issued before the password changed; sign in again.")}
+	}
 	return viewerState{viewer: models.Viewer{UserID: u.ID, Superuser: u.IsSuperuser}}
 }
 
 // ViewerFrom returns the viewer of the request, anonymous if no token was
 // sent, or the error of a token that was sent and failed.
 func ViewerFrom(ctx context.Context) (models.Viewer, error) {
-	st, _ := ctx.Value(ctxKey{}).(viewerState)
-	return st.viewer, st.err
+	switch v := ctx.Value(ctxKey{}).(type) {
+	case func() viewerState:
+		st := v()
+		return st.viewer, st.err
+	case viewerState:
+		return v.viewer, v.err
+	}
+	return models.Viewer{}, nil
 }
 
 // WithViewer returns ctx carrying v (for the admin console's session).

@@ -150,6 +150,41 @@ func (s *Service) Me(ctx context.Context, v models.Viewer) (*models.User, error)
 	return s.Store.Users.ByID(ctx, v.UserID)
 }
 
+// ChangePassword checks the viewer's current password, sets the new one,
+// revokes every refresh token of the account (all devices must sign in
+// again) and returns a fresh pair for this one. Access tokens issued before
+// the change stop working too.
+func (s *Service) ChangePassword(ctx context.Context, v models.Viewer, in models.ChangePasswordInput) (*Result, error) {
+	if v.Anonymous() {
+		return nil, models.Unauthenticated("")
+	}
+	u, err := s.Store.Users.ByID(ctx, v.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.Validate(u.Name, u.Email); err != nil {
+		return nil, err
+	}
+	ok, err := CheckPassword(u.PasswordHash, in.CurrentPassword)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, models.InvalidField("current_password", "The current password is not correct.")
+	}
+	hash, err := HashPassword(in.NewPassword)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Store.Users.SetPassword(ctx, u.ID, hash); err != nil {
+		return nil, err
+	}
+	if err := s.Store.Tokens.RevokeUser(ctx, u.ID); err != nil {
+		return nil, err
+	}
+	return s.issuePair(ctx, u, NewJTI())
+}
+
 // CreateUser makes an account directly (createsuperuser, the admin console),
 // with the same validation as registration.
 func (s *Service) CreateUser(ctx context.Context, in models.RegisterInput, superuser bool) (*models.User, error) {

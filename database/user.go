@@ -41,10 +41,12 @@ func (s *UserStore) TouchLogin(ctx context.Context, id int64) error {
 	return translate(err)
 }
 
-// SetPassword replaces the password hash of an account.
+// SetPassword replaces the password hash of an account and records when, so
+// that access tokens issued before then stop working.
 func (s *UserStore) SetPassword(ctx context.Context, id int64, hash string) error {
+	t := now()
 	res, err := s.db.NewUpdate().Model((*models.User)(nil)).
-		Set("password_hash = ?", hash).Set("updated_at = ?", now()).Where("id = ?", id).Exec(ctx)
+		Set("password_hash = ?", hash).Set("password_changed_at = ?", t).Set("updated_at = ?", t).Where("id = ?", id).Exec(ctx)
 	if err != nil {
 		return translate(err)
 	}

@@ -113,19 +113,20 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		CreateDoctor  func(childComplexity int, input models.DoctorPatch) int
-		CreateMapping func(childComplexity int, input model.MappingInput) int
-		CreatePatient func(childComplexity int, input models.PatientPatch) int
-		DeleteDoctor  func(childComplexity int, id string) int
-		DeleteMapping func(childComplexity int, id string) int
-		DeletePatient func(childComplexity int, id string) int
-		Login         func(childComplexity int, input models.LoginInput) int
-		Logout        func(childComplexity int, refresh string) int
-		RefreshToken  func(childComplexity int, refresh string) int
-		Register      func(childComplexity int, input models.RegisterInput) int
-		UpdateDoctor  func(childComplexity int, id string, input models.DoctorPatch) int
-		UpdateMapping func(childComplexity int, id string, input models.MappingPatch) int
-		UpdatePatient func(childComplexity int, id string, input models.PatientPatch) int
+		ChangePassword func(childComplexity int, input models.ChangePasswordInput) int
+		CreateDoctor   func(childComplexity int, input models.DoctorPatch) int
+		CreateMapping  func(childComplexity int, input model.MappingInput) int
+		CreatePatient  func(childComplexity int, input models.PatientPatch) int
+		DeleteDoctor   func(childComplexity int, id string) int
+		DeleteMapping  func(childComplexity int, id string) int
+		DeletePatient  func(childComplexity int, id string) int
+		Login          func(childComplexity int, input models.LoginInput) int
+		Logout         func(childComplexity int, refresh string) int
+		RefreshToken   func(childComplexity int, refresh string) int
+		Register       func(childComplexity int, input models.RegisterInput) int
+		UpdateDoctor   func(childComplexity int, id string, input models.DoctorPatch) int
+		UpdateMapping  func(childComplexity int, id string, input models.MappingPatch) int
+		UpdatePatient  func(childComplexity int, id string, input models.PatientPatch) int
 	}
 
 	PageInfo struct {
@@ -217,6 +218,7 @@ type MutationResolver interface {
 	Login(ctx context.Context, input models.LoginInput) (*model.AuthPayload, error)
 	RefreshToken(ctx context.Context, refresh string) (*model.AuthPayload, error)
 	Logout(ctx context.Context, refresh string) (bool, error)
+	ChangePassword(ctx context.Context, input models.ChangePasswordInput) (*model.AuthPayload, error)
 	CreatePatient(ctx context.Context, input models.PatientPatch) (*models.Patient, error)
 	UpdatePatient(ctx context.Context, id string, input models.PatientPatch) (*models.Patient, error)
 	DeletePatient(ctx context.Context, id string) (string, error)
@@ -565,6 +567,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MappingEdge.Node(childComplexity), true
 
+	case "Mutation.changePassword":
+		if e.ComplexityRoot.Mutation.ChangePassword == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_changePassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["input"].(models.ChangePasswordInput)), true
 	case "Mutation.createDoctor":
 		if e.ComplexityRoot.Mutation.CreateDoctor == nil {
 			break
@@ -1060,6 +1073,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("ChangePasswordInput", ec.unmarshalInputChangePasswordInput),
 			graphql.NewInputUnmarshaler("DoctorFilter", ec.unmarshalInputDoctorFilter),
 			graphql.NewInputUnmarshaler("DoctorInput", ec.unmarshalInputDoctorInput),
 			graphql.NewInputUnmarshaler("DoctorPatch", ec.unmarshalInputDoctorPatch),
@@ -1293,6 +1307,7 @@ type AuthPayload { user: User! tokens: TokenPair! }
 
 input RegisterInput { name: String! email: String! password: String! passwordConfirm: String! }
 input LoginInput { email: String! password: String! }
+input ChangePasswordInput { currentPassword: String! newPassword: String! newPasswordConfirm: String! }
 
 "A new patient. Optional text fields may be omitted; an empty string stores nothing."
 input PatientInput {
@@ -1424,6 +1439,8 @@ type Mutation {
   refreshToken(refresh: String!): AuthPayload!
   "Revokes the refresh token's family."
   logout(refresh: String!): Boolean!
+  "Changes the viewer's password, revokes every refresh token of the account and returns a new pair."
+  changePassword(input: ChangePasswordInput!): AuthPayload!
 
   createPatient(input: PatientInput!): Patient!
   "Only the fields given change."
@@ -1833,6 +1850,20 @@ func (ec *executionContext) field_Doctor_patients_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["status"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (models.ChangePasswordInput, error) {
+			return ec.unmarshalNChangePasswordInput2healthcareᚋmodelsᚐChangePasswordInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -3764,6 +3795,50 @@ func (ec *executionContext) fieldContext_Mutation_logout(ctx context.Context, fi
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_logout_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_changePassword(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_changePassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ChangePassword(ctx, fc.Args["input"].(models.ChangePasswordInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
+			return ec.marshalNAuthPayload2ᚖhealthcareᚋgraphᚋmodelᚐAuthPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_changePassword(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_changePassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6655,6 +6730,62 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputChangePasswordInput(ctx context.Context, obj any) (models.ChangePasswordInput, error) {
+	var it models.ChangePasswordInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"currentPassword", "newPassword", "newPasswordConfirm"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "currentPassword":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currentPassword"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrentPassword = data
+		case "newPassword":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("newPassword"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NewPassword = data
+		case "newPasswordConfirm":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("newPasswordConfirm"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NewPasswordConfirm = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalChangePasswordInput unmarshals raw into the ChangePasswordInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalChangePasswordInput(ctx context.Context, raw any) (models.ChangePasswordInput, error) {
+	var out models.ChangePasswordInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChangePasswordInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputDoctorFilter(ctx context.Context, obj any) (model.DoctorFilter, error) {
 	var it model.DoctorFilter
 	if obj == nil {
@@ -8317,6 +8448,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "changePassword":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_changePassword(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createPatient":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createPatient(ctx, field)
@@ -9251,6 +9389,11 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNChangePasswordInput2healthcareᚋmodelsᚐChangePasswordInput(ctx context.Context, v any) (models.ChangePasswordInput, error) {
+	res, err := ec.unmarshalInputChangePasswordInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNDate2healthcareᚋmodelsᚐDate(ctx context.Context, v any) (models.Date, error) {

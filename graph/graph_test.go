@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -610,3 +611,41 @@ func TestHTTP(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestChangePassword(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *bun.DB) {
+		e := newEnv(t, db)
+		access, refresh := e.signup("change@example.com")
+		q := `mutation($c: String!, $n: String!, $k: String!) { changePassword(input: {currentPassword: $c, newPassword: $n, newPasswordConfirm: $k}) { tokens { access refresh } } }`
+		t.Run("wrong_current_password", func(t *testing.T) {
+			r := e.do(access, q, map[string]any{"c": "nope-nope-1", "n": "Another-Horse-77", "k": "Another-Horse-77"})
+			if r.code() != "BAD_USER_INPUT" || len(r.Errors[0].Extensions.Fields["currentPassword"]) == 0 {
+				t.Fatal(r.Raw)
+			}
+		})
+		t.Run("weak_new_password", func(t *testing.T) {
+			r := e.do(access, q, map[string]any{"c": "Correct-Horse-42", "n": "123", "k": "124"})
+			f := r.Errors[0].Extensions.Fields
+			if r.code() != "BAD_USER_INPUT" || len(f["newPassword"]) == 0 || len(f["newPasswordConfirm"]) == 0 {
+				t.Fatal(r.Raw)
+			}
+		})
+		t.Run("revokes_refresh_tokens", func(t *testing.T) {
+			time.Sleep(1100 * time.Millisecond) // the old access token must predate the change by a whole second
+			d := e.ok(access, q, map[string]any{"c": "Correct-Horse-42", "n": "Another-Horse-77", "k": "Another-Horse-77"})
+			fresh := path(d, "changePassword", "tokens", "access").(string)
+			if r := e.do("", `mutation($r: String!) { refreshToken(refresh: $r) { tokens { access } } }`, map[string]any{"r": refresh}); r.code() != "UNAUTHENTICATED" {
+				t.Fatalf("old refresh token still works: %s", r.Raw)
+			}
+			if r := e.do(access, `{ me { id } }`, nil); r.code() != "UNAUTHENTICATED" {
+				t.Fatalf("old access token still works: %s", r.Raw)
+			}
+			if d := e.ok(fresh, `{ me { email } }`, nil); path(d, "me", "email") != "change@example.com" {
+				t.Fatal(d)
+			}
+			if r := e.do("", `mutation { login(input: {email: "change@example.com", password: "Correct-Horse-42"}) { tokens { access } } }`, nil); r.code() != "UNAUTHENTICATED" {
+				t.Fatalf("old password works: %s", r.Raw)
+			}
+		})
+	})
+}

@@ -16,6 +16,7 @@ import (
 
 	"healthcare/auth"
 	"healthcare/database"
+	"healthcare/models"
 )
 
 // Options configures the GraphQL handler.
@@ -81,8 +82,11 @@ func NewHandler(o Options) http.Handler {
 			writeErr(w, http.StatusMethodNotAllowed, "use POST, or GET for queries")
 			return
 		}
-		v, _ := auth.ViewerFrom(r.Context())
-		ctx := withLoaders(r.Context(), newLoaders(o.Store, v))
+		reqCtx := r.Context()
+		ctx := withLoaders(reqCtx, newLoaders(o.Store, func() models.Viewer {
+			v, _ := auth.ViewerFrom(reqCtx)
+			return v
+		}))
 		if r.Method == http.MethodGet {
 			w = &getOnlyQueries{ResponseWriter: w}
 		}

@@ -38,28 +38,28 @@ type Loaders struct {
 
 // newLoaders returns loaders that read through the viewer-scoped store
 // methods, so a nested edge never shows a record its list would hide.
-func newLoaders(s *database.Store, v models.Viewer) *Loaders {
+func newLoaders(s *database.Store, viewer func() models.Viewer) *Loaders {
 	opts := []dataloadgen.Option{dataloadgen.WithWait(time.Millisecond), dataloadgen.WithBatchCapacity(500)}
 	return &Loaders{
 		PatientByID: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*models.Patient, error) {
-			return s.Patients.ByIDs(ctx, v, ids)
+			return s.Patients.ByIDs(ctx, viewer(), ids)
 		}, opts...),
 		DoctorByID: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*models.Doctor, error) {
-			return s.Doctors.ByIDs(ctx, v, ids)
+			return s.Doctors.ByIDs(ctx, viewer(), ids)
 		}, opts...),
 		DoctorsByPatient: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []edgeKey) (map[edgeKey][]*models.Doctor, error) {
 			return byStatus(ctx, keys, func(ctx context.Context, ids []int64, st *models.MappingStatus) (map[int64][]*models.Doctor, error) {
-				return s.Doctors.ByPatientIDs(ctx, v, ids, st)
+				return s.Doctors.ByPatientIDs(ctx, viewer(), ids, st)
 			})
 		}, opts...),
 		MappingsByPatient: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []edgeKey) (map[edgeKey][]*models.Mapping, error) {
 			return byStatus(ctx, keys, func(ctx context.Context, ids []int64, st *models.MappingStatus) (map[int64][]*models.Mapping, error) {
-				return s.Mappings.ByPatientIDs(ctx, v, ids, st)
+				return s.Mappings.ByPatientIDs(ctx, viewer(), ids, st)
 			})
 		}, opts...),
 		PatientsByDoctor: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []edgeKey) (map[edgeKey][]*models.Patient, error) {
 			return byStatus(ctx, keys, func(ctx context.Context, ids []int64, st *models.MappingStatus) (map[int64][]*models.Patient, error) {
-				return s.Patients.ByDoctorIDs(ctx, v, ids, st)
+				return s.Patients.ByDoctorIDs(ctx, viewer(), ids, st)
 			})
 		}, opts...),
 	}

@@ -72,6 +72,19 @@ func (r *mutationResolver) Logout(ctx context.Context, refresh string) (bool, er
 	return true, nil
 }
 
+// ChangePassword is the resolver for the changePassword field.
+func (r *mutationResolver) ChangePassword(ctx context.Context, input models.ChangePasswordInput) (*model.AuthPayload, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Auth.ChangePassword(ctx, v, input)
+	if err != nil {
+		return nil, err
+	}
+	return authPayload(res), nil
+}
+
 // CreatePatient is the resolver for the createPatient field.
 func (r *mutationResolver) CreatePatient(ctx context.Context, input models.PatientPatch) (*models.Patient, error) {
 	v, err := viewer(ctx)

@@ -24,6 +24,8 @@ type User struct {
 	IsSuperuser  bool       `bun:"is_superuser,notnull" json:"-"`
 	DateJoined   time.Time  `bun:"date_joined,notnull" json:"date_joined"`
 	LastLogin    *time.Time `bun:"last_login" json:"-"`
+	// PasswordChangedAt invalidates access tokens issued before it.
+	PasswordChangedAt *time.Time `bun:"password_changed_at" json:"-"`
 	UpdatedAt    time.Time  `bun:"updated_at,notnull" json:"-"`
 }
 
@@ -178,4 +180,34 @@ func quickRatio(a, b string) float64 {
 		return 1
 	}
 	return 2 * float64(matches) / float64(total)
+}
+
+// ChangePasswordInput changes the signed-in user's password.
+type ChangePasswordInput struct {
+	CurrentPassword    string `json:"current_password"`
+	NewPassword        string `json:"new_password"`
+	NewPasswordConfirm string `json:"new_password_confirm"`
+}
+
+// Validate checks presence, confirmation and the password rules against the
+// account's name and email.
+func (in *ChangePasswordInput) Validate(name, email string) error {
+	var fe FieldErrors
+	if in.CurrentPassword == "" {
+		fe.Add("current_password", MsgBlank)
+	}
+	if in.NewPassword == "" {
+		fe.Add("new_password", MsgBlank)
+	} else {
+		for _, msg := range PasswordProblems(in.NewPassword, map[string]string{"name": name, "email address": email}) {
+			fe.Add("new_password", msg)
+		}
+		if in.NewPassword == in.CurrentPassword {
+			fe.Add("new_password", "The new password must differ from the current one.")
+		}
+	}
+	if in.NewPasswordConfirm != in.NewPassword {
+		fe.Add("new_password_confirm", "Passwords do not match.")
+	}
+	return fe.Err()
 }
