@@ -78,7 +78,11 @@ func run(ctx context.Context, args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return a.serve(ctx)
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
+	if err != nil {
+		return err
+	}
+	return a.serve(ctx, ln)
 }
 
 func newLogger(cfg *config) *slog.Logger {
@@ -127,11 +131,9 @@ func open(ctx context.Context, cfg *config, log *slog.Logger, withSecret bool) (
 	return a, nil
 }
 
-// serve listens until ctx is done, then lets in-flight requests finish.
-func (a *app) serve(ctx context.Context) error {
-	addr := net.JoinHostPort(a.cfg.Host, strconv.Itoa(a.cfg.Port))
+// serve answers on ln until ctx is done, then lets in-flight requests finish.
+func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
-		Addr:              addr,
 		Handler:           a.routes(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -139,10 +141,6 @@ func (a *app) serve(ctx context.Context) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
 	}
 	a.log.Info("listening", "addr", ln.Addr().String(), "graphql", "/graphql", "rest", "/api/", "admin", "/admin/")
 	go a.purgeTokens(ctx)
