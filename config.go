@@ -16,6 +16,7 @@ import (
 	"github.com/joho/godotenv"
 
 	"healthcare/auth"
+	"healthcare/graph"
 )
 
 // config is everything the server reads from its environment (and an
@@ -34,6 +35,7 @@ type config struct {
 	MaxBodyBytes   int64
 	RequestTimeout time.Duration
 	Introspection  bool
+	GraphQLLimits  graph.Limits
 	LogFormat      string
 	LogLevel       slog.Level
 }
@@ -94,6 +96,12 @@ func loadConfig(env func(string) (string, bool)) (*config, error) {
 		LogFormat:      str("LOG_FORMAT", "text"),
 	}
 	c.Introspection = boolean("GRAPHQL_INTROSPECTION", c.Debug)
+	c.GraphQLLimits = graph.Limits{
+		MaxDepth:      integer("GRAPHQL_MAX_DEPTH", graph.DefaultLimits.MaxDepth),
+		MaxComplexity: integer("GRAPHQL_MAX_COMPLEXITY", graph.DefaultLimits.MaxComplexity),
+		MaxAliases:    integer("GRAPHQL_MAX_ALIASES", graph.DefaultLimits.MaxAliases),
+		MaxRootFields: integer("GRAPHQL_MAX_ROOT_FIELDS", graph.DefaultLimits.MaxRootFields),
+	}
 	if c.Port > 65535 {
 		errs = append(errs, fmt.Errorf("PORT: %d is not a port", c.Port))
 	}

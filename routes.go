@@ -56,6 +56,7 @@ func (a *app) routes() http.Handler {
 
 	gql := graph.NewHandler(graph.Options{
 		Store: a.store, Auth: a.auth, Log: a.log, Introspection: a.cfg.Introspection, Debug: a.cfg.Debug,
+		Limits: a.cfg.GraphQLLimits,
 	})
 	pg := playground.Handler("Healthcare GraphQL", "/graphql")
 	r.Group(func(r chi.Router) {

@@ -32,6 +32,11 @@ type env struct {
 
 func newEnv(t *testing.T, db *bun.DB) *env {
 	t.Helper()
+	return newEnvWith(t, db, func(o *graph.Options) { o.Introspection = true })
+}
+
+func newEnvWith(t *testing.T, db *bun.DB, configure func(*graph.Options)) *env {
+	t.Helper()
 	counter := &dbtest.Counter{}
 	db.AddQueryHook(counter)
 	store := database.New(db)
@@ -40,7 +45,9 @@ func newEnv(t *testing.T, db *bun.DB) *env {
 		t.Fatal(err)
 	}
 	svc := &auth.Service{Store: store, Signer: signer}
-	h := svc.Middleware(graph.NewHandler(graph.Options{Store: store, Auth: svc, Introspection: true}))
+	opts := graph.Options{Store: store, Auth: svc}
+	configure(&opts)
+	h := svc.Middleware(graph.NewHandler(opts))
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, auth: svc, store: store, counter: counter}
@@ -71,7 +78,13 @@ func (r result) code() string {
 // do sends one GraphQL operation by POST with token (may be empty).
 func (e *env) do(token, query string, vars map[string]any) result {
 	e.t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	return e.doBody(token, map[string]any{"query": query, "variables": vars})
+}
+
+// doBody POSTs a whole request body.
+func (e *env) doBody(token string, payload map[string]any) result {
+	e.t.Helper()
+	body, _ := json.Marshal(payload)
 	req, _ := http.NewRequest(http.MethodPost, e.srv.URL, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {

@@ -27,6 +27,8 @@ type Options struct {
 	// Introspection allows __schema queries (on in debug mode by default).
 	Introspection bool
 	Debug         bool
+	// Limits bound each operation; zero fields take DefaultLimits.
+	Limits Limits
 }
 
 // Limits of what one request may ask the parser for.
@@ -42,7 +44,11 @@ func NewHandler(o Options) http.Handler {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{Store: o.Store, Auth: o.Auth, Log: o.Log}}))
+	if o.Limits == (Limits{}) {
+		o.Limits = DefaultLimits
+	}
+	es := NewExecutableSchema(Config{Resolvers: &Resolver{Store: o.Store, Auth: o.Auth, Log: o.Log}, Complexity: complexityRoot()})
+	srv := handler.New(es)
 	srv.AddTransport(transport.Options{AllowedMethods: []string{"GET", "POST", "OPTIONS"}})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -53,6 +59,7 @@ func NewHandler(o Options) http.Handler {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](apqCacheSize)})
+	srv.Use(limitsExt{limits: o.Limits, schema: es})
 	srv.SetErrorPresenter(presentError(o.Log))
 	srv.SetRecoverFunc(recoverPanic(o.Log))
 
@@ -74,6 +81,12 @@ func NewHandler(o Options) http.Handler {
 			}
 			if !json.Valid(body) {
 				writeErr(w, http.StatusBadRequest, "the request body is not valid JSON")
+				return
+			}
+			if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] == '[' {
+				// One operation per request: a batch would multiply every
+				// per-operation limit.
+				writeErr(w, http.StatusBadRequest, "batched operations are not supported; send one operation per request")
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
