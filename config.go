@@ -24,6 +24,7 @@ import (
 type config struct {
 	Debug          bool
 	Host           string
+	TrustProxy     bool // believe X-Forwarded-For/-Proto from a reverse proxy
 	Port           int
 	SecretKey      string
 	DatabaseURL    string // postgres://…; empty: embedded SQLite
@@ -85,6 +86,7 @@ func loadConfig(env func(string) (string, bool)) (*config, error) {
 	c := &config{
 		Debug:          boolean("DEBUG", false),
 		Host:           str("HOST", ""),
+		TrustProxy:     boolean("TRUST_PROXY", false),
 		Port:           integer("PORT", 8080),
 		SecretKey:      str("SECRET_KEY", ""),
 		SQLitePath:     str("SQLITE_PATH", "healthcare.db"),

@@ -27,6 +27,7 @@ var schemaSDL []byte
 func (a *app) routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID)
+	r.Use(securityHeaders(a.cfg.TrustProxy))
 	r.Use(accessLog(a.log))
 	r.Use(recoverer(a.log))
 	r.Use(limitBody(a.cfg.MaxBodyBytes))

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -188,7 +189,7 @@ func TestCreateSuperuser(t *testing.T) {
 	t.Run("noinput_from_environment", func(t *testing.T) {
 		a := testApp(t)
 		t.Setenv("DJANGO_SUPERUSER_EMAIL", "Admin@Example.com")
-		t.Setenv("DJANGO_SUPERUSER_PASSWORD", "Clinic-Admin-2026")
+		t.Setenv("DJANGO_SUPERUSER_PASSWORD", "Stethoscope-Blue-91")
 		t.Setenv("DJANGO_SUPERUSER_NAME", "Clinic Admin")
 		var out bytes.Buffer
 		if err := createSuperuser(ctx, a.auth, []string{"--noinput"}, nil, &out); err != nil {
@@ -198,7 +199,7 @@ func TestCreateSuperuser(t *testing.T) {
 		if err != nil || !u.IsSuperuser || u.Name != "Clinic Admin" {
 			t.Fatalf("%v %+v", err, u)
 		}
-		if _, err := a.auth.Login(ctx, models.LoginInput{Email: "admin@example.com", Password: "Clinic-Admin-2026"}); err != nil {
+		if _, err := a.auth.Login(ctx, models.LoginInput{Email: "admin@example.com", Password: "Stethoscope-Blue-91"}); err != nil {
 			t.Fatalf("cannot log in: %v", err)
 		}
 		if err := createSuperuser(ctx, a.auth, []string{"--noinput"}, nil, &out); err == nil || !strings.Contains(err.Error(), "email") {
@@ -207,7 +208,7 @@ func TestCreateSuperuser(t *testing.T) {
 	})
 	t.Run("interactive", func(t *testing.T) {
 		a := testApp(t)
-		in := strings.NewReader("root@example.com\nRoot User\nClinic-Admin-2026\nClinic-Admin-2026\n")
+		in := strings.NewReader("root@example.com\nRoot User\nStethoscope-Blue-91\nStethoscope-Blue-91\n")
 		var out bytes.Buffer
 		if err := createSuperuser(ctx, a.auth, nil, in, &out); err != nil {
 			t.Fatal(err)
@@ -244,5 +245,44 @@ func TestOpenPostgres(t *testing.T) {
 	defer a.db.Close()
 	if err := a.store.Ping(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	a := testApp(t)
+	srv := httptest.NewServer(a.routes())
+	defer srv.Close()
+	for path, csp := range map[string]string{"/healthz": apiCSP, "/graphql/schema.graphql": apiCSP} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		h := resp.Header
+		if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "no-referrer" ||
+			h.Get("Content-Security-Policy") != csp || h.Get("Cache-Control") != "no-store" || h.Get("Strict-Transport-Security") != "" {
+			t.Errorf("%s: %v", path, h)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/graphql", nil)
+	req.Header.Set("Accept", "text/html")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	// The playground may tighten the policy further; it must not loosen it.
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-eval") {
+		t.Errorf("playground CSP %q", resp.Header.Get("Content-Security-Policy"))
+	}
+	tls := httptest.NewTLSServer(a.routes())
+	defer tls.Close()
+	resp, err = tls.Client().Get(tls.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if !strings.HasPrefix(resp.Header.Get("Strict-Transport-Security"), "max-age=") {
+		t.Errorf("no HSTS over TLS: %v", resp.Header)
 	}
 }

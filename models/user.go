@@ -26,7 +26,7 @@ type User struct {
 	LastLogin    *time.Time `bun:"last_login" json:"-"`
 	// PasswordChangedAt invalidates access tokens issued before it.
 	PasswordChangedAt *time.Time `bun:"password_changed_at" json:"-"`
-	UpdatedAt    time.Time  `bun:"updated_at,notnull" json:"-"`
+	UpdatedAt         time.Time  `bun:"updated_at,notnull" json:"-"`
 }
 
 // Viewer is who is asking: every store method that touches user data takes
