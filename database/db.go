@@ -43,7 +43,7 @@ func Open(ctx context.Context, cfg Config) (*bun.DB, error) {
 	}
 	var db *bun.DB
 	if cfg.URL != "" {
-		sqldb, err := sql.Open("pgx", cfg.URL)
+		sqldb, err := sql.Open("pgx", withConnectTimeout(cfg.URL))
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
@@ -73,6 +73,22 @@ func Open(ctx context.Context, cfg Config) (*bun.DB, error) {
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
 	return db, nil
+}
+
+// withConnectTimeout bounds how long connecting may take (5 s unless the URL
+// says), so an unreachable database fails requests fast with 503 instead of
+// holding them until their own deadline.
+func withConnectTimeout(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	q := u.Query()
+	if q.Get("connect_timeout") == "" {
+		q.Set("connect_timeout", "5")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
 }
 
 // SQLiteDSN is the connection string for the embedded file: foreign keys on

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"strings"
+	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/go-chi/chi/v5/middleware"
@@ -45,6 +47,9 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 			if me.Code == models.CodeUnavailable {
 				log.WarnContext(ctx, "graphql: database unavailable", "request_id", middleware.GetReqID(ctx), "err", me.Err)
+				if f, ok := ctx.Value(unavailableKey{}).(*unavailableFlag); ok {
+					f.set.Store(true)
+				}
 			}
 			return gqlErr
 		}
@@ -65,6 +70,38 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			Extensions: map[string]any{"code": string(models.CodeInternal)},
 		}
 	}
+}
+
+type unavailableKey struct{}
+
+// unavailableFlag is raised when any error of a response is
+// SERVICE_UNAVAILABLE, so the response goes out as HTTP 503.
+type unavailableFlag struct{ set atomic.Bool }
+
+// statusWriter answers 503 (with Retry-After) instead of 200 when the
+// database could not be reached while the response was built.
+type statusWriter struct {
+	http.ResponseWriter
+	flag  *unavailableFlag
+	wrote bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.wrote = true
+		if code == http.StatusOK && w.flag.set.Load() {
+			w.Header().Set("Retry-After", "5")
+			code = http.StatusServiceUnavailable
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 // recoverPanic logs a resolver panic and answers "internal error".

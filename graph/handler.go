@@ -2,6 +2,7 @@ package graph
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -100,6 +101,9 @@ func NewHandler(o Options) http.Handler {
 			v, _ := auth.ViewerFrom(reqCtx)
 			return v
 		}))
+		flag := &unavailableFlag{}
+		ctx = context.WithValue(ctx, unavailableKey{}, flag)
+		w = &statusWriter{ResponseWriter: w, flag: flag}
 		if r.Method == http.MethodGet {
 			w = &getOnlyQueries{ResponseWriter: w}
 		}
