@@ -1,0 +1,123 @@
+// Package rest serves the documented REST API (contract/rest-api-seed.md)
+// under /api/: the JSON envelope, DRF-style pagination and error bodies, over
+// the same store methods the GraphQL resolvers call. Handlers parse, call one
+// store (or auth) method and shape the answer; validation and ownership rules
+// live in models and database, never here.
+package rest
+
+import (
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"healthcare/auth"
+	"healthcare/database"
+)
+
+// Handler serves the REST API.
+type Handler struct {
+	store  *database.Store
+	auth   *auth.Service
+	log    *slog.Logger
+	router chi.Router
+}
+
+// NewHandler returns the REST API handler, to be mounted at /api behind
+// authSvc.Middleware (which puts the viewer of a Bearer token in the context).
+// Every path answers with and without its trailing slash, without redirects.
+func NewHandler(store *database.Store, authSvc *auth.Service, log *slog.Logger) http.Handler {
+	if log == nil {
+		log = slog.Default()
+	}
+	h := &Handler{store: store, auth: authSvc, log: log}
+	r := chi.NewRouter()
+	r.Use(middleware.StripSlashes)
+	r.NotFound(h.handle(func(http.ResponseWriter, *http.Request) error { return errNoRoute }))
+	// Only a method chi does not know reaches this: every route takes all
+	// the standard ones and answers 405 itself, with Allow.
+	r.MethodNotAllowed(h.handle(func(_ http.ResponseWriter, r *http.Request) error {
+		return &methodNotAllowedError{method: r.Method}
+	}))
+
+	r.Handle("/auth/register", h.methods(methods{http.MethodPost: h.register}))
+	r.Handle("/auth/login", h.methods(methods{http.MethodPost: h.login}))
+	r.Handle("/auth/token/refresh", h.methods(methods{http.MethodPost: h.refresh}))
+	r.Handle("/auth/logout", h.methods(methods{http.MethodPost: h.logout}))
+	r.Handle("/auth/me", h.methods(methods{http.MethodGet: h.me}))
+
+	r.Handle("/patients", h.methods(methods{http.MethodGet: h.listPatients, http.MethodPost: h.createPatient}))
+	r.Handle("/patients/{id}", h.methods(methods{
+		http.MethodGet: h.getPatient, http.MethodPut: h.putPatient,
+		http.MethodPatch: h.patchPatient, http.MethodDelete: h.deletePatient,
+	}))
+
+	r.Handle("/doctors", h.methods(methods{http.MethodGet: h.listDoctors, http.MethodPost: h.createDoctor}))
+	r.Handle("/doctors/{id}", h.methods(methods{
+		http.MethodGet: h.getDoctor, http.MethodPut: h.putDoctor,
+		http.MethodPatch: h.patchDoctor, http.MethodDelete: h.deleteDoctor,
+	}))
+
+	r.Handle("/mappings", h.methods(methods{http.MethodGet: h.listMappings, http.MethodPost: h.createMapping}))
+	r.Handle("/mappings/{patient_id}", h.methods(methods{http.MethodGet: h.doctorsOfPatient}))
+	r.Handle("/mappings/detail/{id}", h.methods(methods{
+		http.MethodGet: h.getMapping, http.MethodPatch: h.patchMapping, http.MethodDelete: h.deleteMapping,
+	}))
+
+	r.Handle("/schema", h.methods(methods{http.MethodGet: h.schema}))
+	r.Handle("/docs", h.methods(methods{http.MethodGet: h.docs}))
+	h.router = r
+	return h
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.router.ServeHTTP(w, r) }
+
+// handlerFunc is a handler that leaves its failure to writeError.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// handle adapts f to http.HandlerFunc: a returned error is written by writeError.
+func (h *Handler) handle(f handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := f(w, r); err != nil {
+			h.writeError(w, r, err)
+		}
+	}
+}
+
+// methods maps HTTP methods to the handlers of one path.
+type methods map[string]handlerFunc
+
+// methods dispatches by method: HEAD is served as GET, OPTIONS lists the
+// methods in Allow, and any other method is a 405 carrying Allow (chi's own
+// 405 handler cannot be given the allowed methods of a route).
+func (h *Handler) methods(m methods) http.Handler {
+	allowed := make([]string, 0, len(m)+2)
+	for k := range m {
+		allowed = append(allowed, k)
+	}
+	if _, ok := m[http.MethodGet]; ok {
+		allowed = append(allowed, http.MethodHead)
+	}
+	allowed = append(allowed, http.MethodOptions)
+	slices.Sort(allowed)
+	allow := strings.Join(allowed, ", ")
+	return h.handle(func(w http.ResponseWriter, r *http.Request) error {
+		method := r.Method
+		if method == http.MethodHead {
+			method = http.MethodGet
+		}
+		if f, ok := m[method]; ok {
+			return f(w, r)
+		}
+		if r.Method == http.MethodOptions {
+			w.Header().Set("Allow", allow)
+			w.WriteHeader(http.StatusNoContent)
+			return nil
+		}
+		return &methodNotAllowedError{method: r.Method, allow: allow}
+	})
+}
