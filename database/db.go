@@ -43,7 +43,7 @@ func Open(ctx context.Context, cfg Config) (*bun.DB, error) {
 	}
 	var db *bun.DB
 	if cfg.URL != "" {
-		sqldb, err := sql.Open("pgx", withConnectTimeout(cfg.URL))
+		sqldb, err := sql.Open("pgx", pgDSN(cfg.URL))
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
@@ -75,10 +75,13 @@ func Open(ctx context.Context, cfg Config) (*bun.DB, error) {
 	return db, nil
 }
 
-// withConnectTimeout bounds how long connecting may take (5 s unless the URL
-// says), so an unreachable database fails requests fast with 503 instead of
-// holding them until their own deadline.
-func withConnectTimeout(raw string) string {
+// pgDSN sets what the URL does not say: connecting may take at most 5 s, so
+// an unreachable database fails requests fast with 503 instead of holding
+// them until their own deadline; and queries use the simple protocol, one
+// round trip each. Bun writes arguments into the SQL text itself (quoted),
+// so pgx's default of preparing and caching each distinct statement would
+// prepare nearly every query anew: three round trips and a cache churn.
+func pgDSN(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return raw
@@ -86,8 +89,11 @@ func withConnectTimeout(raw string) string {
 	q := u.Query()
 	if q.Get("connect_timeout") == "" {
 		q.Set("connect_timeout", "5")
-		u.RawQuery = q.Encode()
 	}
+	if q.Get("default_query_exec_mode") == "" {
+		q.Set("default_query_exec_mode", "simple_protocol")
+	}
+	u.RawQuery = q.Encode()
 	return u.String()
 }
 

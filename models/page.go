@@ -63,6 +63,13 @@ func (r PageRequest) Check() (Keyset, error) {
 	if r.First != nil && r.Last != nil {
 		fe.Add("last", "Use either first or last, not both.")
 	}
+	// Pages go one way: forward with first/after, backward with last/before.
+	if r.Before != "" && (r.First != nil || r.After != "") {
+		fe.Add("before", "Use before with last, not with first or after.")
+	}
+	if r.After != "" && r.Last != nil {
+		fe.Add("after", "Use after with first, not with last.")
+	}
 	for name, n := range map[string]*int{"first": r.First, "last": r.Last} {
 		if n != nil && (*n < 0 || *n > MaxPageSize) {
 			fe.Add(name, "must be between 0 and "+strconv.Itoa(MaxPageSize))

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/uptrace/bun"
@@ -107,7 +108,9 @@ var commonPasswords = sync.OnceValue(func() map[string]struct{} {
 	return m
 })
 
-var nonWord = regexp.MustCompile(`\W+`)
+// nonWord splits on what Python's \W matches: anything but a Unicode letter,
+// digit or underscore (Go's \W is ASCII-only).
+var nonWord = regexp.MustCompile(`[^\p{L}\p{N}_]+`)
 
 // PasswordProblems returns every rule pw breaks: too short, entirely numeric,
 // too common, or too similar to one of attrs (label -> value), as Django's
@@ -121,7 +124,7 @@ func PasswordProblems(pw string, attrs map[string]string) []string {
 	if n > PasswordMaxLength {
 		out = append(out, fmt.Sprintf("This password is too long. It must contain at most %d characters.", PasswordMaxLength))
 	}
-	if strings.Trim(pw, "0123456789") == "" {
+	if strings.TrimFunc(pw, unicode.IsDigit) == "" {
 		out = append(out, "This password is entirely numeric.")
 	}
 	if _, ok := commonPasswords()[strings.ToLower(strings.TrimSpace(pw))]; ok {
