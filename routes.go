@@ -13,6 +13,7 @@ import (
 	"github.com/go-chi/cors"
 
 	"healthcare/admin"
+	"healthcare/auth"
 	"healthcare/graph"
 	"healthcare/playground"
 	"healthcare/rest"
@@ -28,6 +29,7 @@ func (a *app) routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID)
 	r.Use(securityHeaders(a.cfg.TrustProxy))
+	r.Use(auth.RequestInfo(a.cfg.TrustProxy))
 	r.Use(accessLog(a.log))
 	r.Use(recoverer(a.log))
 	r.Use(limitBody(a.cfg.MaxBodyBytes))
@@ -76,7 +78,9 @@ func (a *app) routes() http.Handler {
 		_, _ = w.Write(schemaSDL)
 	})
 	r.Mount("/graphql/assets", http.StripPrefix("/graphql/assets", playground.Assets()))
-	r.Mount("/admin", admin.NewHandler(admin.Options{Store: a.store, Auth: a.auth, Log: a.log, Debug: a.cfg.Debug}))
+	r.Mount("/admin", admin.NewHandler(admin.Options{
+		Store: a.store, Auth: a.auth, Log: a.log, Debug: a.cfg.Debug, SessionKey: []byte(a.cfg.SecretKey),
+	}))
 	r.Get("/", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/graphql", http.StatusFound)
 	})

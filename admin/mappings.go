@@ -1,0 +1,253 @@
+package admin
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"healthcare/models"
+)
+
+// mappingErrors returns the field messages for a failed assignment: parse
+// errors, validation errors, and a patient or doctor that does not exist
+// (NotFound from the store), shown on its field.
+func mappingErrors(parse models.FieldErrors, err error) map[string][]string {
+	if len(parse) > 0 {
+		return parse
+	}
+	if fe := fieldErrors(err); fe != nil {
+		return fe
+	}
+	var me *models.Error
+	if errors.As(err, &me) && me.Code == models.CodeNotFound {
+		f := "doctor"
+		if strings.HasPrefix(me.Message, "Patient") {
+			f = "patient"
+		}
+		return map[string][]string{f: {"Invalid pk - object does not exist."}}
+	}
+	return nil
+}
+
+func mappingEditSection() section {
+	return section{Legend: "Assignment", Fields: []field{
+		{Name: "status", Label: "Status", Type: "select", Required: true, Options: choices(models.MappingStatuses, statusLabel, "")},
+		{Name: "reason", Label: "Reason", Type: "textarea", MaxLen: 2000, Wide: true},
+		{Name: "notes", Label: "Notes", Type: "textarea", MaxLen: 5000, Wide: true},
+	}}
+}
+
+func (h *handler) listMappings(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	k := parseKeyset(q)
+	f := models.MappingFilter{Search: q.Get("search")}
+	var ferr models.FieldErrors
+	for name, dst := range map[string]**int64{"patient_id": &f.PatientID, "doctor_id": &f.DoctorID} {
+		if s := strings.TrimSpace(q.Get(name)); s != "" {
+			if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 {
+				*dst = &n
+			} else {
+				ferr.Add(name, "Enter an id number.")
+			}
+		}
+	}
+	if s := models.MappingStatus(q.Get("status")); s.IsValid() {
+		f.Status = &s
+	}
+	page, err := h.store.Mappings.List(r.Context(), viewerFrom(r.Context()), f, k.request())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	fv, filtered := filterValues(q, "search", "patient_id", "doctor_id", "status")
+	filters := []section{{Fields: []field{
+		{Name: "search", Label: "Search", Type: "search", Placeholder: "Patient or doctor name"},
+		{Name: "patient_id", Label: "Patient ID", Type: "number", Min: "1", Step: "1"},
+		{Name: "doctor_id", Label: "Doctor ID", Type: "number", Min: "1", Step: "1"},
+		{Name: "status", Label: "Status", Type: "select", Options: choices(models.MappingStatuses, statusLabel, "Any")},
+	}}}
+	fill(filters, fv, ferr)
+	d := &listData{
+		Heading: "Assignments", Intro: "Which doctor is assigned to which patient.",
+		NewHref: h.prefix + "/mappings/new", NewLabel: "Assign a doctor",
+		Action: h.prefix + "/mappings", Filters: filters[0].Fields, Filtered: filtered, Clear: h.prefix + "/mappings",
+		Empty: "No assignments match.",
+	}
+	items := nav(d, r.URL, k, page, func(m *models.Mapping) int64 { return m.ID }, "assignment")
+	d.Columns = []column{idColumn(r.URL, k), {Label: "Patient"}, {Label: "Doctor"}, {Label: "Status"}, {Label: "Reason"}, {Label: "Assigned"}}
+	for _, m := range items {
+		row := []cell{{Text: itoa(m.ID), Num: true, Href: h.prefix + "/mappings/" + itoa(m.ID)}}
+		if m.Patient != nil {
+			row = append(row, cell{Text: m.Patient.FullName(), Href: h.prefix + "/patients/" + itoa(m.PatientID)})
+		} else {
+			row = append(row, cell{Text: "#" + itoa(m.PatientID)})
+		}
+		if m.Doctor != nil {
+			row = append(row, cell{Text: "Dr. " + m.Doctor.FullName(), Href: h.prefix + "/doctors/" + itoa(m.DoctorID)})
+		} else {
+			row = append(row, cell{Text: "#" + itoa(m.DoctorID)})
+		}
+		row = append(row, statusCell(m.Status), cell{Text: truncate(deref(m.Reason), 80)}, cell{Text: fmtTime(m.CreatedAt)})
+		d.Rows = append(d.Rows, row)
+	}
+	h.render(w, r, http.StatusOK, "list", "Assignments", "mappings", d)
+}
+
+func statusCell(s models.MappingStatus) cell {
+	b := "off"
+	switch s {
+	case models.StatusActive:
+		b = "ok"
+	case models.StatusCompleted:
+		b = "warn"
+	}
+	return cell{Text: statusLabel(s), Badge: b}
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+func (h *handler) newMapping(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	h.mappingForm(w, r, http.StatusOK, url.Values{
+		"patient": {q.Get("patient")}, "doctor": {q.Get("doctor")}, "status": {string(models.StatusActive)},
+	}, nil)
+}
+
+func (h *handler) mappingForm(w http.ResponseWriter, r *http.Request, status int, vals url.Values, errs map[string][]string) {
+	ids := section{Legend: "Who", Fields: []field{
+		{Name: "patient", Label: "Patient ID", Type: "number", Required: true, Min: "1", Step: "1", Hint: "The number in the patient list's ID column"},
+		{Name: "doctor", Label: "Doctor ID", Type: "number", Required: true, Min: "1", Step: "1", Hint: "The number in the doctor list's ID column"},
+	}}
+	f := form{Heading: "Assign a doctor", Intro: "Tip: from a patient's page you can pick the doctor by name.",
+		Action: h.prefix + "/mappings/new", Submit: "Assign", Cancel: h.prefix + "/mappings",
+		Sections: []section{ids, mappingEditSection()}}
+	f.Problems = fill(f.Sections, vals, errs)
+	h.render(w, r, status, "form", "Assign a doctor", "mappings", f)
+}
+
+func (h *handler) createMapping(w http.ResponseWriter, r *http.Request) {
+	p := &formParser{vals: r.PostForm}
+	in := models.MappingInput{PatientID: p.id("patient"), DoctorID: p.id("doctor"), Reason: p.str("reason"),
+		Notes: p.str("notes"), Status: enumOptional[models.MappingStatus](r.PostForm, "status")}
+	if *in.Status == "" {
+		in.Status = nil
+	}
+	var m *models.Mapping
+	var err error
+	if len(p.fe) == 0 {
+		m, err = h.store.Mappings.Create(r.Context(), viewerFrom(r.Context()), in)
+	}
+	if errs := mappingErrors(p.fe, err); errs != nil {
+		h.mappingForm(w, r, http.StatusBadRequest, r.PostForm, errs)
+		return
+	} else if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.redirect(w, r, h.prefix+"/mappings/"+itoa(m.ID), "created")
+}
+
+// mappingData is the assignment page.
+type mappingData struct {
+	Form    form
+	Mapping *models.Mapping
+}
+
+func (h *handler) showMapping(w http.ResponseWriter, r *http.Request) {
+	id, ok := h.pathID(w, r)
+	if !ok {
+		return
+	}
+	m, err := h.store.Mappings.Get(r.Context(), viewerFrom(r.Context()), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	vals := url.Values{"status": {string(m.Status)}, "reason": {deref(m.Reason)}, "notes": {deref(m.Notes)}}
+	h.mappingPage(w, r, http.StatusOK, m, vals, nil)
+}
+
+func (h *handler) mappingPage(w http.ResponseWriter, r *http.Request, status int, m *models.Mapping, vals url.Values, errs map[string][]string) {
+	base := h.prefix + "/mappings/" + itoa(m.ID)
+	d := mappingData{Mapping: m, Form: form{
+		Heading: "Assignment #" + itoa(m.ID), Action: base, Submit: "Save changes", Cancel: h.prefix + "/mappings",
+		Delete: base + "/delete", Sections: []section{mappingEditSection()},
+	}}
+	d.Form.Problems = fill(d.Form.Sections, vals, errs)
+	h.render(w, r, status, "mapping", d.Form.Heading, "mappings", d)
+}
+
+func (h *handler) updateMapping(w http.ResponseWriter, r *http.Request) {
+	id, ok := h.pathID(w, r)
+	if !ok {
+		return
+	}
+	ctx, v := r.Context(), viewerFrom(r.Context())
+	p := &formParser{vals: r.PostForm}
+	in := models.MappingPatch{Reason: p.str("reason"), Notes: p.str("notes"),
+		Status: enumOptional[models.MappingStatus](r.PostForm, "status")}
+	_, changed, err := h.store.Mappings.Update(ctx, v, id, in)
+	if fe := fieldErrors(err); fe != nil {
+		m, gerr := h.store.Mappings.Get(ctx, v, id)
+		if gerr != nil {
+			h.fail(w, r, gerr)
+			return
+		}
+		h.mappingPage(w, r, http.StatusBadRequest, m, r.PostForm, fe)
+		return
+	} else if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	done := "saved"
+	if len(changed) == 0 {
+		done = "unchanged"
+	}
+	h.redirect(w, r, h.prefix+"/mappings/"+itoa(id), done)
+}
+
+func (h *handler) confirmDeleteMapping(w http.ResponseWriter, r *http.Request) {
+	id, ok := h.pathID(w, r)
+	if !ok {
+		return
+	}
+	m, err := h.store.Mappings.Get(r.Context(), viewerFrom(r.Context()), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	next := h.safeNext(r.URL.Query().Get("next"))
+	if next == h.prefix+"/" {
+		next = h.prefix + "/mappings"
+	}
+	d := confirmData{
+		Heading: "Remove Dr. " + m.Doctor.FullName() + " from " + m.Patient.FullName() + "?",
+		Message: "This deletes the assignment and its reason and notes. The patient and the doctor stay on record.",
+		Action:  h.prefix + "/mappings/" + itoa(id) + "/delete", Cancel: next, Submit: "Remove assignment", Next: next,
+	}
+	h.render(w, r, http.StatusOK, "confirm", "Remove assignment", "mappings", d)
+}
+
+func (h *handler) deleteMapping(w http.ResponseWriter, r *http.Request) {
+	id, ok := h.pathID(w, r)
+	if !ok {
+		return
+	}
+	if err := h.store.Mappings.Delete(r.Context(), viewerFrom(r.Context()), id); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	next := h.safeNext(r.PostForm.Get("next"))
+	if next == h.prefix+"/" {
+		next = h.prefix + "/mappings"
+	}
+	h.redirect(w, r, next, "unassigned")
+}

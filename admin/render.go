@@ -1,0 +1,224 @@
+package admin
+
+import (
+	"bytes"
+	"errors"
+	"html/template"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"healthcare/models"
+)
+
+// view is what every page template gets.
+type view struct {
+	Title  string
+	Nav    string // the active section
+	User   *models.User
+	CSRF   string
+	Prefix string
+	Notice string // a success message after a redirect
+	Data   any
+}
+
+// notices are the fixed messages a redirect may ask for with ?done=…: a
+// code, not text, so a link cannot put words in the console's mouth.
+var notices = map[string]string{
+	"created":     "Created.",
+	"saved":       "Changes saved.",
+	"unchanged":   "Nothing changed.",
+	"deleted":     "Deleted.",
+	"assigned":    "Doctor assigned.",
+	"unassigned":  "Assignment removed.",
+	"activated":   "Account activated.",
+	"deactivated": "Account deactivated; its refresh tokens were revoked.",
+	"promoted":    "Account is now a superuser.",
+	"demoted":     "Account is no longer a superuser.",
+	"password":    "Password reset; the account's refresh tokens were revoked.",
+	"signedout":   "You have signed out.",
+}
+
+var pageNames = []string{"login", "dashboard", "list", "form", "patient", "doctor", "user", "mapping", "confirm", "error"}
+
+func parseTemplates() map[string]*template.Template {
+	base := template.Must(template.New("layout.html").Funcs(template.FuncMap{
+		"join":   strings.Join,
+		"spec":   func(s models.Specialization) string { return specLabel(s) },
+		"status": func(s models.MappingStatus) string { return statusLabel(s) },
+		"dict": func(kv ...any) map[string]any {
+			m := make(map[string]any, len(kv)/2)
+			for i := 0; i+1 < len(kv); i += 2 {
+				m[kv[i].(string)] = kv[i+1]
+			}
+			return m
+		},
+	}).ParseFS(templateFS, "templates/layout.html", "templates/parts.html"))
+	out := make(map[string]*template.Template, len(pageNames))
+	for _, n := range pageNames {
+		out[n] = template.Must(template.Must(base.Clone()).ParseFS(templateFS, "templates/"+n+".html"))
+	}
+	return out
+}
+
+// render writes page name with data. It renders into a buffer first so a
+// template error becomes a clean 500, not half a page.
+func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, name, title, nav string, data any) {
+	v := view{Title: title, Nav: nav, Prefix: h.prefix, Data: data, Notice: notices[r.URL.Query().Get("done")]}
+	if u := userFrom(r.Context()); u != nil {
+		v.User = u
+		s, _ := r.Context().Value(sessionKey).(session)
+		v.CSRF = h.keys.csrfToken(s)
+	}
+	var buf bytes.Buffer
+	if err := h.pages[name].ExecuteTemplate(&buf, "layout.html", v); err != nil {
+		h.log.ErrorContext(r.Context(), "admin: render", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}
+
+type errorData struct{ Heading, Message string }
+
+func (h *handler) errorPage(w http.ResponseWriter, r *http.Request, status int, heading, msg string) {
+	h.render(w, r, status, "error", heading, "", errorData{heading, msg})
+}
+
+// fail answers a store error that the page cannot show beside a field.
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var me *models.Error
+	if errors.As(err, &me) {
+		switch me.Code {
+		case models.CodeNotFound:
+			h.errorPage(w, r, http.StatusNotFound, "Not found", me.Message)
+			return
+		case models.CodeForbidden:
+			h.errorPage(w, r, http.StatusForbidden, "Not allowed", me.Message)
+			return
+		case models.CodeInvalid:
+			h.errorPage(w, r, http.StatusBadRequest, "Invalid request", describeFields(me.Fields))
+			return
+		case models.CodeUnavailable:
+			setRetryAfter(w, err)
+			h.errorPage(w, r, http.StatusServiceUnavailable, "Try again shortly", me.Message)
+			return
+		case models.CodeRateLimited:
+			setRetryAfter(w, err)
+			h.errorPage(w, r, http.StatusTooManyRequests, "Too many requests", retryText(err))
+			return
+		}
+	}
+	h.log.ErrorContext(r.Context(), "admin: request failed", "path", r.URL.Path, "err", err)
+	h.errorPage(w, r, http.StatusInternalServerError, "Something went wrong", "The server could not complete this request. It has been logged.")
+}
+
+func describeFields(f map[string][]string) string {
+	keys := make([]string, 0, len(f))
+	for k := range f {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, k+": "+strings.Join(f[k], " "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// fieldErrors returns the per-field messages of a validation error, or nil.
+func fieldErrors(err error) map[string][]string {
+	var me *models.Error
+	if errors.As(err, &me) && me.Code == models.CodeInvalid && len(me.Fields) > 0 {
+		return me.Fields
+	}
+	return nil
+}
+
+// pathID reads the {id} of the route, or answers 404.
+func (h *handler) pathID(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil || id <= 0 {
+		h.errorPage(w, r, http.StatusNotFound, "Not found", "There is no record with this id.")
+		return 0, false
+	}
+	return id, true
+}
+
+func (h *handler) redirect(w http.ResponseWriter, r *http.Request, path, done string) {
+	if done != "" {
+		path, frag, _ := strings.Cut(path, "#")
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		path += sep + "done=" + done
+		if frag != "" {
+			path += "#" + frag
+		}
+		http.Redirect(w, r, path, http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, path, http.StatusSeeOther)
+}
+
+// link returns the current URL with the given query parameters set
+// (an empty value removes one).
+func link(u *url.URL, set ...string) string {
+	q := u.Query()
+	q.Del("done")
+	for i := 0; i+1 < len(set); i += 2 {
+		if set[i+1] == "" {
+			q.Del(set[i])
+		} else {
+			q.Set(set[i], set[i+1])
+		}
+	}
+	if len(q) == 0 {
+		return u.Path
+	}
+	return u.Path + "?" + q.Encode()
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// retryAfter returns when a RateLimited or Unavailable error says to try
+// again, rounded up to a second (at least one).
+func retryAfter(err error) time.Duration {
+	var me *models.Error
+	if errors.As(err, &me) && me.RetryAfter > 0 {
+		return (me.RetryAfter + time.Second - 1).Truncate(time.Second)
+	}
+	return 0
+}
+
+func setRetryAfter(w http.ResponseWriter, err error) {
+	if d := retryAfter(err); d > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(d/time.Second)))
+	}
+}
+
+func retryText(err error) string {
+	d := retryAfter(err)
+	if d <= 0 {
+		return "Try again later."
+	}
+	if d < 2*time.Minute {
+		return "Try again in " + strconv.Itoa(int(d/time.Second)) + " seconds."
+	}
+	return "Try again in " + strconv.Itoa(int((d+time.Minute-1)/time.Minute)) + " minutes."
+}
