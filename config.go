@@ -39,6 +39,8 @@ type config struct {
 	GraphQLLimits  graph.Limits
 	LogFormat      string
 	LogLevel       slog.Level
+	RedisURL       string        // throttling counters in Redis instead of the database
+	Throttle       auth.Throttle // rates only; the counter is wired in open
 }
 
 // loadConfig reads the configuration; env is os.LookupEnv in production.
@@ -103,6 +105,19 @@ func loadConfig(env func(string) (string, bool)) (*config, error) {
 		MaxComplexity: integer("GRAPHQL_MAX_COMPLEXITY", graph.DefaultLimits.MaxComplexity),
 		MaxAliases:    integer("GRAPHQL_MAX_ALIASES", graph.DefaultLimits.MaxAliases),
 		MaxRootFields: integer("GRAPHQL_MAX_ROOT_FIELDS", graph.DefaultLimits.MaxRootFields),
+	}
+	c.RedisURL = str("REDIS_URL", "")
+	c.Throttle = *auth.DefaultThrottle(nil)
+	for k, dst := range map[string]*auth.Rate{
+		"THROTTLE_LOGIN_ACCOUNT": &c.Throttle.LoginAcct, "THROTTLE_LOGIN_IP": &c.Throttle.LoginIP, "THROTTLE_REGISTER_IP": &c.Throttle.Register,
+	} {
+		if v := str(k, ""); v != "" {
+			r, err := auth.ParseRate(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", k, err))
+			}
+			*dst = r
+		}
 	}
 	if c.Port > 65535 {
 		errs = append(errs, fmt.Errorf("PORT: %d is not a port", c.Port))

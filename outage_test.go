@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -106,7 +108,7 @@ func TestDatabaseOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := open(context.Background(), cfg, quietLog(), true)
+	a, err := open(context.Background(), cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})), true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,6 +155,8 @@ func TestDatabaseOutage(t *testing.T) {
 				statuses[status]++
 				if id, ok := path(out, "data", "createPatient", "id").(string); ok && status == 200 {
 					acked = append(acked, id)
+				} else if status == 200 {
+					t.Errorf("200 without data: %v", out)
 				}
 				mu.Unlock()
 				time.Sleep(5 * time.Millisecond)

@@ -19,10 +19,16 @@ import (
 	"healthcare/rest"
 )
 
-// schemaSDL is the GraphQL schema, served for clients and code generators.
-//
-//go:embed schema.graphqls
-var schemaSDL []byte
+// schemaSDL is the GraphQL schema (all its files), served for clients and
+// code generators.
+var schemaSDL = append(append([]byte{}, schemaMain...), append([]byte("\n"), schemaAudit...)...)
+
+var (
+	//go:embed schema.graphqls
+	schemaMain []byte
+	//go:embed graph/audit.graphqls
+	schemaAudit []byte
+)
 
 // routes builds the one router: shared middleware, then each adapter.
 func (a *app) routes() http.Handler {

@@ -5,6 +5,7 @@
 //	healthcare migrate          apply database migrations and exit
 //	healthcare createsuperuser  create a superuser (interactive, or --noinput
 //	                            with DJANGO_SUPERUSER_EMAIL/_PASSWORD/_NAME)
+//	healthcare verify-audit     seal and check the audit trail's hash chain
 //
 // With no configuration it uses an embedded SQLite file; DATABASE_URL (or the
 // DB_* variables) selects PostgreSQL. See .env.example for every setting.
@@ -25,6 +26,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/uptrace/bun"
 
 	"healthcare/auth"
@@ -53,12 +55,12 @@ func run(ctx context.Context, args []string) error {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
-	case "serve", "migrate", "createsuperuser":
+	case "serve", "migrate", "createsuperuser", "verify-audit":
 	case "-h", "--help", "help":
-		fmt.Println("usage: healthcare [serve | migrate | createsuperuser [--noinput]]")
+		fmt.Println("usage: healthcare [serve | migrate | createsuperuser [--noinput] | verify-audit]")
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (serve, migrate, createsuperuser)", cmd)
+		return fmt.Errorf("unknown command %q (serve, migrate, createsuperuser, verify-audit)", cmd)
 	}
 	cfg, err := loadConfig(envWithDotenv(".env"))
 	if err != nil {
@@ -75,6 +77,8 @@ func run(ctx context.Context, args []string) error {
 		return nil
 	case "createsuperuser":
 		return createSuperuser(ctx, a.auth, args, os.Stdin, os.Stdout)
+	case "verify-audit":
+		return verifyAudit(ctx, a, os.Stdout)
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -126,7 +130,18 @@ func open(ctx context.Context, cfg *config, log *slog.Logger, withSecret bool) (
 			db.Close()
 			return nil, err
 		}
-		a.auth = &auth.Service{Store: a.store, Signer: signer, Log: log}
+		throttle := cfg.Throttle
+		throttle.Counter = database.NewRateLimitStore(db)
+		if cfg.RedisURL != "" {
+			opts, err := redis.ParseURL(cfg.RedisURL)
+			if err != nil {
+				db.Close()
+				return nil, fmt.Errorf("REDIS_URL: %w", err)
+			}
+			throttle.Counter = auth.RedisCounter{Client: redis.NewClient(opts)}
+			log.Info("throttling counters: Redis")
+		}
+		a.auth = &auth.Service{Store: a.store, Signer: signer, Log: log, Throttle: &throttle}
 	}
 	return a, nil
 }
@@ -144,6 +159,9 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	}
 	a.log.Info("listening", "addr", ln.Addr().String(), "graphql", "/graphql", "rest", "/api/", "admin", "/admin/")
 	go a.purgeTokens(ctx)
+	sealed := make(chan struct{})
+	go func() { a.store.Audit.RunSealer(ctx, time.Second, a.log); close(sealed) }()
+	defer func() { <-sealed }()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -169,6 +187,9 @@ func (a *app) purgeTokens(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
+		if err := database.NewRateLimitStore(a.db).Purge(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("purge rate-limit counters", "err", err)
+		}
 		if n, err := a.auth.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
 			a.log.Warn("purge expired refresh tokens", "err", err)
 		} else if n > 0 {

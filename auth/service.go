@@ -15,6 +15,8 @@ type Service struct {
 	Store  *database.Store
 	Signer *Signer
 	Log    *slog.Logger
+	// Throttle limits sign-in and registration attempts; nil: no limits.
+	Throttle *Throttle
 }
 
 // Result is a signed-in user with a fresh token pair.
@@ -26,6 +28,9 @@ type Result struct {
 
 // Register validates in, creates the account and signs it in.
 func (s *Service) Register(ctx context.Context, in models.RegisterInput) (*Result, error) {
+	if err := s.Throttle.register(ctx); err != nil {
+		return nil, err
+	}
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
@@ -44,26 +49,11 @@ func (s *Service) Register(ctx context.Context, in models.RegisterInput) (*Resul
 // and an inactive account, so none can be told from the others.
 var errBadCredentials = models.Unauthenticated("Invalid email or password.")
 
-// Login checks the credentials and issues a new token family. An unknown
-// email costs the same hash check as a wrong password.
+// Login checks the credentials and issues a new token family.
 func (s *Service) Login(ctx context.Context, in models.LoginInput) (*Result, error) {
-	if err := in.Validate(); err != nil {
-		return nil, err
-	}
-	u, err := s.Store.Users.ByEmail(ctx, in.Email)
-	if err != nil {
-		if models.ErrorCode(err) != models.CodeNotFound {
-			return nil, err
-		}
-		_, _ = CheckPassword(dummyHash, in.Password)
-		return nil, errBadCredentials
-	}
-	ok, err := CheckPassword(u.PasswordHash, in.Password)
+	u, err := s.Authenticate(ctx, in.Email, in.Password)
 	if err != nil {
 		return nil, err
-	}
-	if !ok || !u.IsActive {
-		return nil, errBadCredentials
 	}
 	if err := s.Store.Users.TouchLogin(ctx, u.ID); err != nil {
 		return nil, err
@@ -71,11 +61,18 @@ func (s *Service) Login(ctx context.Context, in models.LoginInput) (*Result, err
 	return s.issuePair(ctx, u, NewJTI())
 }
 
-// Authenticate checks an email and password without issuing tokens (the
-// admin console's sign-in).
+// Authenticate checks an email and password (throttled per account and per
+// client address) and returns the account. An unknown email costs the same
+// hash check as a wrong password, and both get the same answer. The admin
+// console signs in with it directly. Both outcomes are audited: login, or
+// login_failed with the account's id when the email names one (the
+// attempted email itself is not recorded).
 func (s *Service) Authenticate(ctx context.Context, email, password string) (*models.User, error) {
 	in := models.LoginInput{Email: email, Password: password}
 	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	if err := s.Throttle.login(ctx, in.Email); err != nil {
 		return nil, err
 	}
 	u, err := s.Store.Users.ByEmail(ctx, in.Email)
@@ -84,12 +81,28 @@ func (s *Service) Authenticate(ctx context.Context, email, password string) (*mo
 			return nil, err
 		}
 		_, _ = CheckPassword(dummyHash, in.Password)
-		return nil, errBadCredentials
+		return nil, s.loginFailed(ctx, 0)
 	}
-	if ok, err := CheckPassword(u.PasswordHash, in.Password); err != nil || !ok || !u.IsActive {
-		return nil, errBadCredentials
+	ok, err := CheckPassword(u.PasswordHash, in.Password)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || !u.IsActive {
+		return nil, s.loginFailed(ctx, u.ID)
+	}
+	if err := s.Store.Audit.RecordAuth(ctx, models.AuditLogin, u.ID); err != nil {
+		return nil, err
 	}
 	return u, nil
+}
+
+// loginFailed audits a refused sign-in of account userID (0: unknown email)
+// and returns the one answer to it.
+func (s *Service) loginFailed(ctx context.Context, userID int64) error {
+	if err := s.Store.Audit.RecordAuth(ctx, models.AuditLoginFailed, userID); err != nil {
+		return err
+	}
+	return errBadCredentials
 }
 
 var errBadRefresh = models.Unauthenticated("Token is invalid or expired.")
@@ -110,6 +123,9 @@ func (s *Service) Refresh(ctx context.Context, raw string) (*Result, error) {
 	switch res {
 	case database.TokenReused:
 		s.log().WarnContext(ctx, "refresh token reused; family revoked", "user_id", uid, "family", c.Family)
+		if err := s.Store.Audit.RecordAuth(ctx, models.AuditTokenReuse, uid); err != nil {
+			return nil, err
+		}
 		return nil, errBadRefresh
 	case database.TokenInvalid:
 		return nil, errBadRefresh
@@ -139,7 +155,10 @@ func (s *Service) Logout(ctx context.Context, raw string) error {
 		}
 		return err
 	}
-	return s.Store.Tokens.RevokeFamily(ctx, family)
+	if err := s.Store.Tokens.RevokeFamily(ctx, family); err != nil {
+		return err
+	}
+	return s.Store.Audit.RecordAuth(ctx, models.AuditLogout, uid)
 }
 
 // Me returns the viewer's account.

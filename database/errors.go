@@ -2,7 +2,9 @@ package database
 
 import (
 	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"io"
 	"net"
 	"strings"
 
@@ -81,7 +83,11 @@ func translate(err error) error {
 func isConnError(err error) bool {
 	var netErr net.Error
 	var connErr *pgconn.ConnectError
-	return errors.As(err, &netErr) || errors.As(err, &connErr) || errors.Is(err, sql.ErrConnDone)
+	// A connection cut mid-query ends in EOF: the statement's outcome is
+	// unknown, and the client should retry once the database is back.
+	return errors.As(err, &netErr) || errors.As(err, &connErr) || errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, driver.ErrBadConn) ||
+		pgconn.SafeToRetry(err)
 }
 
 // notFound turns sql.ErrNoRows into NotFound(what).

@@ -10,8 +10,13 @@ import (
 
 // MappingStore keeps the assignments of doctors to patients. A viewer sees
 // and changes a mapping exactly when they see its patient; any doctor may be
-// assigned to the viewer's own patients, at most once per pair.
-type MappingStore struct{ db *bun.DB }
+// assigned to the viewer's own patients, at most once per pair. Every
+// mapping returned is an audited read (and so is its patient, when it comes
+// with it); every change is audited in the change's transaction.
+type MappingStore struct {
+	db    *bun.DB
+	audit *AuditStore
+}
 
 // mappingName is what mapping search matches: the patient's or the doctor's
 // full name (each has a trigram index on that expression).
@@ -30,11 +35,23 @@ func withParties(q *bun.SelectQuery, v models.Viewer) *bun.SelectQuery {
 // Get returns the mapping id, with its patient and doctor, if the viewer
 // sees its patient; else NotFound.
 func (s *MappingStore) Get(ctx context.Context, v models.Viewer, id int64) (*models.Mapping, error) {
+	m, err := getMapping(ctx, s.db, v, id)
+	if err != nil {
+		return m, err
+	}
+	if err := s.audit.record(ctx, s.db, v.UserID, models.AuditRead, nil, mappingRefs([]*models.Mapping{m}, true)...); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// getMapping is Get without the audit event.
+func getMapping(ctx context.Context, db bun.IDB, v models.Viewer, id int64) (*models.Mapping, error) {
 	if err := requireViewer(v); err != nil {
 		return nil, err
 	}
 	m := new(models.Mapping)
-	err := withParties(s.db.NewSelect().Model(m), v).Where("m.id = ?", id).Scan(ctx)
+	err := withParties(db.NewSelect().Model(m), v).Where("m.id = ?", id).Scan(ctx)
 	return m, notFound(err, "Mapping")
 }
 
@@ -46,6 +63,9 @@ func (s *MappingStore) ByIDs(ctx context.Context, v models.Viewer, ids []int64) 
 	var ms []*models.Mapping
 	if err := withParties(s.db.NewSelect().Model(&ms), v).Where("m.id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
 		return nil, translate(err)
+	}
+	if err := s.audit.record(ctx, s.db, v.UserID, models.AuditRead, nil, mappingRefs(ms, true)...); err != nil {
+		return nil, err
 	}
 	out := make(map[int64]*models.Mapping, len(ms))
 	for _, m := range ms {
@@ -60,7 +80,7 @@ func (s *MappingStore) List(ctx context.Context, v models.Viewer, f models.Mappi
 	if err := requireViewer(v); err != nil {
 		return nil, err
 	}
-	return list[*models.Mapping](ctx, s.db, pr, "m.id", func(q *bun.SelectQuery) *bun.SelectQuery {
+	page, err := list[*models.Mapping](ctx, s.db, pr, "m.id", func(q *bun.SelectQuery) *bun.SelectQuery {
 		q = withParties(q, v)
 		if f.PatientID != nil {
 			q = q.Where("m.patient_id = ?", *f.PatientID)
@@ -77,13 +97,20 @@ func (s *MappingStore) List(ctx context.Context, v models.Viewer, f models.Mappi
 		}
 		return q
 	})
+	if err != nil {
+		return nil, translate(err)
+	}
+	if err := s.audit.record(ctx, s.db, v.UserID, models.AuditRead, nil, mappingRefs(page.Items, true)...); err != nil {
+		return nil, err
+	}
+	return page, nil
 }
 
 // ForPatient returns the mappings of the patient id (with the given status,
 // if any), newest first, each with its doctor: NotFound if the viewer may
 // not see the patient.
 func (s *MappingStore) ForPatient(ctx context.Context, v models.Viewer, patientID int64, status *models.MappingStatus) (*models.Patient, []*models.Mapping, error) {
-	p, err := (&PatientStore{db: s.db}).Get(ctx, v, patientID)
+	p, err := getPatient(ctx, s.db, v, patientID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -98,12 +125,18 @@ func (s *MappingStore) ForPatient(ctx context.Context, v models.Viewer, patientI
 	for _, m := range ms {
 		m.Patient = p
 	}
+	refs := append([]auditRef{{models.AuditPatient, p.ID}}, mappingRefs(ms, false)...)
+	if err := s.audit.record(ctx, s.db, v.UserID, models.AuditRead, nil, refs...); err != nil {
+		return nil, nil, err
+	}
 	return p, ms, nil
 }
 
 // ByPatientIDs returns, for each of the viewer's patients, its mappings
 // (with the given status, if any), newest first, each with its patient and
 // doctor: the loader for Patient.mappings, whose nested ends then cost nothing.
+// The mappings are audited as read; their patients are not again, since
+// the caller reached them by reading those patients.
 func (s *MappingStore) ByPatientIDs(ctx context.Context, v models.Viewer, patientIDs []int64, status *models.MappingStatus) (map[int64][]*models.Mapping, error) {
 	if err := requireViewer(v); err != nil {
 		return nil, err
@@ -115,6 +148,9 @@ func (s *MappingStore) ByPatientIDs(ctx context.Context, v models.Viewer, patien
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, translate(err)
+	}
+	if err := s.audit.record(ctx, s.db, v.UserID, models.AuditRead, nil, mappingRefs(ms, false)...); err != nil {
+		return nil, err
 	}
 	out := make(map[int64][]*models.Mapping)
 	for _, m := range ms {
@@ -134,7 +170,7 @@ func (s *MappingStore) Create(ctx context.Context, v models.Viewer, in models.Ma
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	p, err := (&PatientStore{db: s.db}).Get(ctx, v, *in.PatientID)
+	p, err := getPatient(ctx, s.db, v, *in.PatientID)
 	if err != nil {
 		return nil, err
 	}
@@ -143,13 +179,19 @@ func (s *MappingStore) Create(ctx context.Context, v models.Viewer, in models.Ma
 		return nil, err
 	}
 	m := &models.Mapping{PatientID: p.ID, DoctorID: d.ID, Status: models.StatusActive, CreatedBy: v.UserID}
-	(&models.MappingPatch{Reason: in.Reason, Notes: in.Notes, Status: in.Status}).Apply(m)
+	fields := append([]string{"patient_id", "doctor_id"}, (&models.MappingPatch{Reason: in.Reason, Notes: in.Notes, Status: in.Status}).Apply(m)...)
 	if m.Status == "" {
 		m.Status = models.StatusActive
 	}
 	t := now()
 	m.CreatedAt, m.UpdatedAt = t, t
-	if _, err := s.db.NewInsert().Model(m).Returning("id").Exec(ctx); err != nil {
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(m).Returning("id").Exec(ctx); err != nil {
+			return translate(err)
+		}
+		return s.audit.record(ctx, tx, v.UserID, models.AuditCreate, fields, auditRef{models.AuditMapping, m.ID})
+	})
+	if err != nil {
 		return nil, translate(err)
 	}
 	m.Patient, m.Doctor = p, d
@@ -158,8 +200,9 @@ func (s *MappingStore) Create(ctx context.Context, v models.Viewer, in models.Ma
 
 // Update validates in and applies it to the mapping id: NotFound if the
 // viewer may not see it. It returns the mapping and the changed columns.
+// An update that changes nothing is audited as a read.
 func (s *MappingStore) Update(ctx context.Context, v models.Viewer, id int64, in models.MappingPatch) (*models.Mapping, []string, error) {
-	m, err := s.Get(ctx, v, id)
+	m, err := getMapping(ctx, s.db, v, id)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -168,15 +211,24 @@ func (s *MappingStore) Update(ctx context.Context, v models.Viewer, id int64, in
 	}
 	changed := in.Apply(m)
 	if len(changed) == 0 {
+		if err := s.audit.record(ctx, s.db, v.UserID, models.AuditRead, nil, mappingRefs([]*models.Mapping{m}, true)...); err != nil {
+			return nil, nil, err
+		}
 		return m, nil, nil
 	}
 	m.UpdatedAt = now()
-	res, err := s.db.NewUpdate().Model(m).Column(append(changed, "updated_at")...).Where("m.id = ?", id).Exec(ctx)
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewUpdate().Model(m).Column(append(changed, "updated_at")...).Where("m.id = ?", id).Exec(ctx)
+		if err != nil {
+			return translate(err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return models.NotFound("Mapping")
+		}
+		return s.audit.record(ctx, tx, v.UserID, models.AuditUpdate, changed, auditRef{models.AuditMapping, m.ID})
+	})
 	if err != nil {
 		return nil, nil, translate(err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return nil, nil, models.NotFound("Mapping")
 	}
 	return m, changed, nil
 }
@@ -187,16 +239,19 @@ func (s *MappingStore) Delete(ctx context.Context, v models.Viewer, id int64) er
 	if err := requireViewer(v); err != nil {
 		return err
 	}
-	q := s.db.NewDelete().Model((*models.Mapping)(nil)).Where("id = ?", id)
-	if !v.Superuser {
-		q = q.Where("patient_id IN (SELECT id FROM patients WHERE created_by = ?)", v.UserID)
-	}
-	res, err := q.Exec(ctx)
-	if err != nil {
-		return translate(err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return models.NotFound("Mapping")
-	}
-	return nil
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		q := tx.NewDelete().Model((*models.Mapping)(nil)).Where("id = ?", id)
+		if !v.Superuser {
+			q = q.Where("patient_id IN (SELECT id FROM patients WHERE created_by = ?)", v.UserID)
+		}
+		res, err := q.Exec(ctx)
+		if err != nil {
+			return translate(err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return models.NotFound("Mapping")
+		}
+		return s.audit.record(ctx, tx, v.UserID, models.AuditDelete, nil, auditRef{models.AuditMapping, id})
+	})
+	return translate(err)
 }

@@ -11,7 +11,12 @@ import (
 // PatientStore keeps patients. A viewer sees and changes only the patients
 // they created; a superuser sees and changes all. A patient the viewer may
 // not see is reported as NotFound, exactly like one that does not exist.
-type PatientStore struct{ db *bun.DB }
+// Every patient returned is an audited read; every change is audited with
+// the names of the changed fields, in the change's transaction.
+type PatientStore struct {
+	db    *bun.DB
+	audit *AuditStore
+}
 
 // patientSearch is the expression the trigram index patients_search_trgm is
 // built on; the query must use it verbatim to use the index.
@@ -26,11 +31,24 @@ func scopePatients(q *bun.SelectQuery, v models.Viewer) *bun.SelectQuery {
 
 // Get returns the patient id if the viewer may see it, else NotFound.
 func (s *PatientStore) Get(ctx context.Context, v models.Viewer, id int64) (*models.Patient, error) {
+	p, err := getPatient(ctx, s.db, v, id)
+	if err != nil {
+		return p, err
+	}
+	if err := s.audit.record(ctx, s.db, v.UserID, models.AuditRead, nil, auditRef{models.AuditPatient, p.ID}); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// getPatient is Get without the audit event, for lookups whose result the
+// caller audits itself or does not return.
+func getPatient(ctx context.Context, db bun.IDB, v models.Viewer, id int64) (*models.Patient, error) {
 	if err := requireViewer(v); err != nil {
 		return nil, err
 	}
 	p := new(models.Patient)
-	err := scopePatients(s.db.NewSelect().Model(p).Where("p.id = ?", id), v).Scan(ctx)
+	err := scopePatients(db.NewSelect().Model(p).Where("p.id = ?", id), v).Scan(ctx)
 	return p, notFound(err, "Patient")
 }
 
@@ -44,6 +62,9 @@ func (s *PatientStore) ByIDs(ctx context.Context, v models.Viewer, ids []int64) 
 	if err != nil {
 		return nil, translate(err)
 	}
+	if err := s.audit.record(ctx, s.db, v.UserID, models.AuditRead, nil, patientRefs(ps)...); err != nil {
+		return nil, err
+	}
 	out := make(map[int64]*models.Patient, len(ps))
 	for _, p := range ps {
 		out[p.ID] = p
@@ -56,7 +77,7 @@ func (s *PatientStore) List(ctx context.Context, v models.Viewer, f models.Patie
 	if err := requireViewer(v); err != nil {
 		return nil, err
 	}
-	return list[*models.Patient](ctx, s.db, pr, "p.id", func(q *bun.SelectQuery) *bun.SelectQuery {
+	page, err := list[*models.Patient](ctx, s.db, pr, "p.id", func(q *bun.SelectQuery) *bun.SelectQuery {
 		q = scopePatients(q, v)
 		if f.Search != "" {
 			q = q.Where(patientSearch, likePattern(f.Search))
@@ -75,6 +96,13 @@ func (s *PatientStore) List(ctx context.Context, v models.Viewer, f models.Patie
 		}
 		return q
 	})
+	if err != nil {
+		return nil, translate(err)
+	}
+	if err := s.audit.record(ctx, s.db, v.UserID, models.AuditRead, nil, patientRefs(page.Items)...); err != nil {
+		return nil, err
+	}
+	return page, nil
 }
 
 // Create validates in and stores a patient owned by the viewer.
@@ -86,10 +114,16 @@ func (s *PatientStore) Create(ctx context.Context, v models.Viewer, in models.Pa
 		return nil, err
 	}
 	p := &models.Patient{IsActive: true, CreatedBy: v.UserID}
-	in.Apply(p)
+	fields := in.Apply(p)
 	t := now()
 	p.CreatedAt, p.UpdatedAt = t, t
-	if _, err := s.db.NewInsert().Model(p).Returning("id").Exec(ctx); err != nil {
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(p).Returning("id").Exec(ctx); err != nil {
+			return translate(err)
+		}
+		return s.audit.record(ctx, tx, v.UserID, models.AuditCreate, fields, auditRef{models.AuditPatient, p.ID})
+	})
+	if err != nil {
 		return nil, translate(err)
 	}
 	return p, nil
@@ -99,8 +133,10 @@ func (s *PatientStore) Create(ctx context.Context, v models.Viewer, in models.Pa
 // (with full set, as a full replacement: required fields must be present).
 // It returns the patient and the names of the columns that changed. An
 // absent or unseen patient is NotFound before its input is validated.
+//
+// An update that changes nothing returns the patient: it is audited as a read.
 func (s *PatientStore) Update(ctx context.Context, v models.Viewer, id int64, in models.PatientPatch, full bool) (*models.Patient, []string, error) {
-	p, err := s.Get(ctx, v, id)
+	p, err := getPatient(ctx, s.db, v, id)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -109,40 +145,65 @@ func (s *PatientStore) Update(ctx context.Context, v models.Viewer, id int64, in
 	}
 	changed := in.Apply(p)
 	if len(changed) == 0 {
+		if err := s.audit.record(ctx, s.db, v.UserID, models.AuditRead, nil, auditRef{models.AuditPatient, p.ID}); err != nil {
+			return nil, nil, err
+		}
 		return p, nil, nil
 	}
 	p.UpdatedAt = now()
-	q := s.db.NewUpdate().Model(p).Column(append(changed, "updated_at")...).Where("p.id = ?", id)
-	if !v.Superuser {
-		q = q.Where("p.created_by = ?", v.UserID)
-	}
-	res, err := q.Exec(ctx)
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		q := tx.NewUpdate().Model(p).Column(append(changed, "updated_at")...).Where("p.id = ?", id)
+		if !v.Superuser {
+			q = q.Where("p.created_by = ?", v.UserID)
+		}
+		res, err := q.Exec(ctx)
+		if err != nil {
+			return translate(err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return models.NotFound("Patient")
+		}
+		return s.audit.record(ctx, tx, v.UserID, models.AuditUpdate, changed, auditRef{models.AuditPatient, p.ID})
+	})
 	if err != nil {
 		return nil, nil, translate(err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return nil, nil, models.NotFound("Patient")
 	}
 	return p, changed, nil
 }
 
-// Delete removes the patient id and its mappings, or returns NotFound.
+// Delete removes the patient id and its mappings, or returns NotFound. The
+// mappings are deleted explicitly (not left to the cascade) so that each
+// deletion is audited.
 func (s *PatientStore) Delete(ctx context.Context, v models.Viewer, id int64) error {
 	if err := requireViewer(v); err != nil {
 		return err
 	}
-	q := s.db.NewDelete().Model((*models.Patient)(nil)).Where("id = ?", id)
-	if !v.Superuser {
-		q = q.Where("created_by = ?", v.UserID)
-	}
-	res, err := q.Exec(ctx)
-	if err != nil {
-		return translate(err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return models.NotFound("Patient")
-	}
-	return nil
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		owned := tx.NewSelect().Model((*models.Patient)(nil)).Column("p.id").Where("p.id = ?", id)
+		owned = scopePatients(owned, v)
+		var mappingIDs []int64
+		if err := tx.NewDelete().Model((*models.Mapping)(nil)).Where("patient_id IN (?)", owned).
+			Returning("id").Scan(ctx, &mappingIDs); err != nil {
+			return translate(err)
+		}
+		q := tx.NewDelete().Model((*models.Patient)(nil)).Where("id = ?", id)
+		if !v.Superuser {
+			q = q.Where("created_by = ?", v.UserID)
+		}
+		res, err := q.Exec(ctx)
+		if err != nil {
+			return translate(err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return models.NotFound("Patient")
+		}
+		refs := []auditRef{{models.AuditPatient, id}}
+		for _, mid := range mappingIDs {
+			refs = append(refs, auditRef{models.AuditMapping, mid})
+		}
+		return s.audit.record(ctx, tx, v.UserID, models.AuditDelete, nil, refs...)
+	})
+	return translate(err)
 }
 
 // patientOfDoctor is a patient with the doctor it was reached through.
@@ -170,8 +231,13 @@ func (s *PatientStore) ByDoctorIDs(ctx context.Context, v models.Viewer, doctorI
 		return nil, translate(err)
 	}
 	out := make(map[int64][]*models.Patient)
+	refs := make([]auditRef, len(rows))
 	for i := range rows {
 		out[rows[i].DoctorID] = append(out[rows[i].DoctorID], &rows[i].Patient)
+		refs[i] = auditRef{models.AuditPatient, rows[i].ID}
+	}
+	if err := s.audit.record(ctx, s.db, v.UserID, models.AuditRead, nil, refs...); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

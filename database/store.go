@@ -18,16 +18,18 @@ type Store struct {
 	Patients *PatientStore
 	Doctors  *DoctorStore
 	Mappings *MappingStore
+	Audit    *AuditStore
 }
 
 // New returns the stores over db.
 func New(db *bun.DB) *Store {
 	s := &Store{DB: db}
+	s.Audit = &AuditStore{db: db}
 	s.Users = &UserStore{db: db}
 	s.Tokens = &TokenStore{db: db}
-	s.Patients = &PatientStore{db: db}
+	s.Patients = &PatientStore{db: db, audit: s.Audit}
 	s.Doctors = &DoctorStore{db: db}
-	s.Mappings = &MappingStore{db: db}
+	s.Mappings = &MappingStore{db: db, audit: s.Audit}
 	return s
 }
 

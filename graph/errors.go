@@ -31,6 +31,9 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 				gqlErr.Extensions = map[string]any{}
 			}
 			gqlErr.Extensions["code"] = string(me.Code)
+			if me.RetryAfter > 0 {
+				gqlErr.Extensions["retryAfter"] = int(me.RetryAfter.Seconds())
+			}
 			if me.Code == models.CodeInvalid && len(me.Fields) == 0 && len(gqlErr.Path) > 0 {
 				// A scalar that failed to parse (a malformed Date) knows no
 				// field name; the path ends with it.

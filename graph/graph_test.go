@@ -526,7 +526,9 @@ func TestPagination(t *testing.T) {
 }
 
 // TestNoNPlusOne pins the number of SQL statements a nested query runs: the
-// same small constant for 5 patients as for 100.
+// same small constant for 5 patients as for 100. Six: the viewer's account,
+// the patients, their doctors, their mappings, and one audit INSERT each for
+// the patients and the mappings read.
 func TestNoNPlusOne(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *bun.DB) {
 		e := newEnv(t, db)
@@ -561,7 +563,7 @@ func TestNoNPlusOne(t *testing.T) {
 			}
 		}
 		t.Logf("SQL statements: first 5 -> %d, first 100 -> %d", counts[5], counts[100])
-		if counts[5] != counts[100] || counts[5] > 4 {
+		if counts[5] != counts[100] || counts[5] > 6 {
 			t.Fatalf("statement counts %v: want the same small constant", counts)
 		}
 	})

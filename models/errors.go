@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Code classifies an Error. Each transport translates a Code exactly once:
@@ -24,6 +25,7 @@ const (
 	CodeForbidden       Code = "FORBIDDEN"
 	CodeNotFound        Code = "NOT_FOUND"
 	CodeUnavailable     Code = "SERVICE_UNAVAILABLE"
+	CodeRateLimited     Code = "RATE_LIMITED"
 	CodeInternal        Code = "INTERNAL_SERVER_ERROR"
 )
 
@@ -35,7 +37,9 @@ type Error struct {
 	// Fields maps a snake_case field name (the REST and database spelling) to
 	// every message about it. GraphQL converts the keys to camelCase.
 	Fields map[string][]string
-	Err    error
+	// RetryAfter says when to try again (RateLimited, Unavailable).
+	RetryAfter time.Duration
+	Err        error
 }
 
 // Error implements error.
@@ -98,6 +102,15 @@ func InvalidField(field, msg string) *Error {
 // Unavailable reports that a dependency (the database) cannot be reached.
 func Unavailable(err error) *Error {
 	return &Error{Code: CodeUnavailable, Message: "The service is temporarily unavailable; try again shortly.", Err: err}
+}
+
+// RateLimited reports too many attempts; retry after d.
+func RateLimited(d time.Duration) *Error {
+	if d < time.Second {
+		d = time.Second
+	}
+	return &Error{Code: CodeRateLimited, RetryAfter: d,
+		Message: fmt.Sprintf("Too many attempts. Try again in %d seconds.", int(d.Seconds()))}
 }
 
 // ErrorCode returns the Code of err, CodeInternal for any other error.

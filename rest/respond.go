@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/go-chi/chi/v5/middleware"
 
@@ -120,6 +121,9 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		case models.CodeUnavailable:
 			status = http.StatusServiceUnavailable
 			w.Header().Set("Retry-After", "5")
+		case models.CodeRateLimited:
+			status = http.StatusTooManyRequests
+			w.Header().Set("Retry-After", strconv.Itoa(int(me.RetryAfter.Seconds())))
 			h.log.WarnContext(ctx, "rest: service unavailable", "request_id", middleware.GetReqID(ctx), "err", err)
 		default:
 			status, body.Message = http.StatusInternalServerError, "Internal server error."

@@ -4,7 +4,32 @@ package model
 
 import (
 	"healthcare/models"
+	"time"
 )
+
+type AuditEventConnection struct {
+	Edges      []*AuditEventEdge    `json:"edges"`
+	Nodes      []*models.AuditEvent `json:"nodes"`
+	PageInfo   *PageInfo            `json:"pageInfo"`
+	TotalCount int                  `json:"totalCount"`
+}
+
+type AuditEventEdge struct {
+	Cursor string             `json:"cursor"`
+	Node   *models.AuditEvent `json:"node"`
+}
+
+type AuditEventFilter struct {
+	UserID *string `json:"userId,omitempty"`
+	// patient, mapping or user.
+	RecordType *string             `json:"recordType,omitempty"`
+	RecordID   *string             `json:"recordId,omitempty"`
+	Action     *models.AuditAction `json:"action,omitempty"`
+	// Events at or after this time.
+	Since *time.Time `json:"since,omitempty"`
+	// Events before this time.
+	Until *time.Time `json:"until,omitempty"`
+}
 
 type AuthPayload struct {
 	User   *models.User `json:"user"`
