@@ -15,7 +15,7 @@ func TestVerifyAudit(t *testing.T) {
 	apps := map[string]func(t *testing.T) *app{"sqlite": testApp}
 	if len(dbtest.Kinds(t)) > 1 {
 		apps["postgres"] = func(t *testing.T) *app {
-			cfg, err := loadConfig(envMap(map[string]string{"DATABASE_URL": dbtest.URL(t), "SECRET_KEY": strings.Repeat("s", 40)}))
+			cfg, err := loadConfig(envMap(map[string]string{"DATABASE_URL": dbtest.URL(t), "SECRET_KEY": strings.Repeat("s", 40), "FIELD_ENCRYPTION_KEY": testFieldKey}))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -17,6 +17,7 @@ import (
 
 	"healthcare/auth"
 	"healthcare/graph"
+	"healthcare/models"
 )
 
 // config is everything the server reads from its environment (and an
@@ -39,6 +40,8 @@ type config struct {
 	GraphQLLimits  graph.Limits
 	LogFormat      string
 	LogLevel       slog.Level
+	FieldKey       string        // FIELD_ENCRYPTION_KEY: seals medical fields
+	FieldOldKeys   []string      // FIELD_ENCRYPTION_OLD_KEYS: still open, until rotate-keys
 	RedisURL       string        // throttling counters in Redis instead of the database
 	Throttle       auth.Throttle // rates only; the counter is wired in open
 }
@@ -107,6 +110,21 @@ func loadConfig(env func(string) (string, bool)) (*config, error) {
 		MaxRootFields: integer("GRAPHQL_MAX_ROOT_FIELDS", graph.DefaultLimits.MaxRootFields),
 	}
 	c.RedisURL = str("REDIS_URL", "")
+	c.FieldKey = str("FIELD_ENCRYPTION_KEY", "")
+	if c.FieldKey != "" {
+		if _, err := models.ParseFieldKey(c.FieldKey); err != nil {
+			errs = append(errs, fmt.Errorf("FIELD_ENCRYPTION_KEY: %w", err))
+		}
+	}
+	for _, k := range strings.Split(str("FIELD_ENCRYPTION_OLD_KEYS", ""), ",") {
+		if k = strings.TrimSpace(k); k == "" {
+			continue
+		}
+		if _, err := models.ParseFieldKey(k); err != nil {
+			errs = append(errs, fmt.Errorf("FIELD_ENCRYPTION_OLD_KEYS: %w", err))
+		}
+		c.FieldOldKeys = append(c.FieldOldKeys, k)
+	}
 	c.Throttle = *auth.DefaultThrottle(nil)
 	for k, dst := range map[string]*auth.Rate{
 		"THROTTLE_LOGIN_ACCOUNT": &c.Throttle.LoginAcct, "THROTTLE_LOGIN_IP": &c.Throttle.LoginIP, "THROTTLE_REGISTER_IP": &c.Throttle.Register,
@@ -215,4 +233,45 @@ func (c *config) ensureSecret(log *slog.Logger) error {
 	c.SecretKey = key
 	log.Warn("SECRET_KEY not set: generated a signing key and kept it beside the embedded database (mode 0600); set SECRET_KEY in production", "path", path)
 	return nil
+}
+
+// fieldCipher returns the cipher that seals medical fields at rest. With no
+// FIELD_ENCRYPTION_KEY: in debug mode the fields are stored in plain text
+// (with a warning); with the embedded database a key is generated on first
+// start and kept beside the database file (mode 0600); with PostgreSQL the
+// server refuses to start, since every node must share the key and losing
+// it loses the data.
+func (c *config) fieldCipher(log *slog.Logger) (*models.FieldCipher, error) {
+	if c.FieldKey == "" {
+		switch {
+		case c.Debug:
+			log.Warn("FIELD_ENCRYPTION_KEY not set: medical history, allergies and medications are stored in PLAIN TEXT (debug mode)")
+			return nil, nil
+		case c.DatabaseURL != "":
+			return nil, errors.New("FIELD_ENCRYPTION_KEY is not set: with PostgreSQL, medical fields are encrypted under a key every node shares; set it to 32 random bytes, base64-encoded (openssl rand -base64 32), and keep a copy: without it the fields cannot be read")
+		}
+		path := c.SQLitePath + ".fieldkey"
+		if b, err := os.ReadFile(path); err == nil {
+			c.FieldKey = strings.TrimSpace(string(b))
+		} else {
+			k := make([]byte, 32)
+			if _, err := rand.Read(k); err != nil {
+				return nil, err
+			}
+			c.FieldKey = base64.StdEncoding.EncodeToString(k)
+			if err := os.WriteFile(path, []byte(c.FieldKey+"\n"), 0o600); err != nil {
+				return nil, fmt.Errorf("keep generated FIELD_ENCRYPTION_KEY: %w", err)
+			}
+			log.Warn("FIELD_ENCRYPTION_KEY not set: generated one and kept it beside the embedded database (mode 0600); back it up with the database", "path", path)
+		}
+	}
+	keys := make([][]byte, 0, 1+len(c.FieldOldKeys))
+	for _, s := range append([]string{c.FieldKey}, c.FieldOldKeys...) {
+		k, err := models.ParseFieldKey(s)
+		if err != nil {
+			return nil, fmt.Errorf("field encryption key: %w", err)
+		}
+		keys = append(keys, k)
+	}
+	return models.NewFieldCipher(keys...)
 }

@@ -104,7 +104,7 @@ func TestDatabaseOutage(t *testing.T) {
 	}
 	px := startProxy(t, dbURL.Host)
 	dbURL.Host = px.addr
-	cfg, err := loadConfig(envMap(map[string]string{"DATABASE_URL": dbURL.String(), "SECRET_KEY": strings.Repeat("o", 40), "DB_MAX_CONNS": "4"}))
+	cfg, err := loadConfig(envMap(map[string]string{"DATABASE_URL": dbURL.String(), "SECRET_KEY": strings.Repeat("o", 40), "FIELD_ENCRYPTION_KEY": testFieldKey, "DB_MAX_CONNS": "4"}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@
 //	healthcare createsuperuser  create a superuser (interactive, or --noinput
 //	                            with DJANGO_SUPERUSER_EMAIL/_PASSWORD/_NAME)
 //	healthcare verify-audit     seal and check the audit trail's hash chain
+//	healthcare rotate-keys      re-seal medical fields under FIELD_ENCRYPTION_KEY
 //
 // With no configuration it uses an embedded SQLite file; DATABASE_URL (or the
 // DB_* variables) selects PostgreSQL. See .env.example for every setting.
@@ -31,6 +32,7 @@ import (
 
 	"healthcare/auth"
 	"healthcare/database"
+	"healthcare/models"
 )
 
 func main() {
@@ -55,12 +57,12 @@ func run(ctx context.Context, args []string) error {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
-	case "serve", "migrate", "createsuperuser", "verify-audit":
+	case "serve", "migrate", "createsuperuser", "verify-audit", "rotate-keys":
 	case "-h", "--help", "help":
-		fmt.Println("usage: healthcare [serve | migrate | createsuperuser [--noinput] | verify-audit]")
+		fmt.Println("usage: healthcare [serve | migrate | createsuperuser [--noinput] | verify-audit | rotate-keys]")
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (serve, migrate, createsuperuser, verify-audit)", cmd)
+		return fmt.Errorf("unknown command %q (serve, migrate, createsuperuser, verify-audit, rotate-keys)", cmd)
 	}
 	cfg, err := loadConfig(envWithDotenv(".env"))
 	if err != nil {
@@ -79,6 +81,13 @@ func run(ctx context.Context, args []string) error {
 		return createSuperuser(ctx, a.auth, args, os.Stdin, os.Stdout)
 	case "verify-audit":
 		return verifyAudit(ctx, a, os.Stdout)
+	case "rotate-keys":
+		n, err := database.RotateFieldKeys(ctx, a.db, 500)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("re-sealed the medical fields of %d patients under key %s\n", n, models.FieldCipherInUse().CurrentKeyID())
+		return nil
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -105,6 +114,11 @@ func open(ctx context.Context, cfg *config, log *slog.Logger, withSecret bool) (
 			return nil, err
 		}
 	}
+	fc, err := cfg.fieldCipher(log)
+	if err != nil {
+		return nil, err
+	}
+	models.SetFieldCipher(fc)
 	dbcfg := database.Config{URL: cfg.DatabaseURL, SQLitePath: cfg.SQLitePath, MaxConns: cfg.DBMaxConns}
 	if cfg.DatabaseURL != "" {
 		log.Info("database: PostgreSQL", "url", database.RedactURL(cfg.DatabaseURL))

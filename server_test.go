@@ -234,7 +234,7 @@ func TestOpenPostgres(t *testing.T) {
 		t.Skip("TEST_DATABASE_URL not set")
 	}
 	url := dbtest.URL(t)
-	cfg, err := loadConfig(envMap(map[string]string{"DATABASE_URL": url, "SECRET_KEY": strings.Repeat("s", 40)}))
+	cfg, err := loadConfig(envMap(map[string]string{"DATABASE_URL": url, "SECRET_KEY": strings.Repeat("s", 40), "FIELD_ENCRYPTION_KEY": testFieldKey}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 // account per minute, on databaseURL (empty: a fresh SQLite file).
 func throttledApp(t *testing.T, databaseURL string) *httptest.Server {
 	t.Helper()
-	env := map[string]string{"THROTTLE_LOGIN_ACCOUNT": "3/1m", "THROTTLE_LOGIN_IP": "100/1m", "THROTTLE_REGISTER_IP": "2/1m", "SECRET_KEY": strings.Repeat("t", 40)}
+	env := map[string]string{"THROTTLE_LOGIN_ACCOUNT": "3/1m", "THROTTLE_LOGIN_IP": "100/1m", "THROTTLE_REGISTER_IP": "2/1m", "SECRET_KEY": strings.Repeat("t", 40), "FIELD_ENCRYPTION_KEY": testFieldKey}
 	if databaseURL != "" {
 		env["DATABASE_URL"] = databaseURL
 	} else {

@@ -54,7 +54,7 @@ func patientValues(p *models.Patient) url.Values {
 	}
 	for k, s := range map[string]*string{
 		"address": p.Address, "city": p.City, "state": p.State, "postal_code": p.PostalCode, "country": p.Country,
-		"medical_history": p.MedicalHistory, "allergies": p.Allergies, "current_medications": p.CurrentMedications,
+		"medical_history": p.MedicalHistory.Ptr(), "allergies": p.Allergies.Ptr(), "current_medications": p.CurrentMedications.Ptr(),
 		"emergency_contact_name": p.EmergencyContactName, "emergency_contact_phone": p.EmergencyContactPhone,
 		"emergency_contact_relation": p.EmergencyContactRelation,
 	} {

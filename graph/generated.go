@@ -262,6 +262,10 @@ type MutationResolver interface {
 	DeleteMapping(ctx context.Context, id string) (string, error)
 }
 type PatientResolver interface {
+	MedicalHistory(ctx context.Context, obj *models.Patient) (*string, error)
+	Allergies(ctx context.Context, obj *models.Patient) (*string, error)
+	CurrentMedications(ctx context.Context, obj *models.Patient) (*string, error)
+
 	Doctors(ctx context.Context, obj *models.Patient, status *models.MappingStatus) ([]*models.Doctor, error)
 	Mappings(ctx context.Context, obj *models.Patient, status *models.MappingStatus) ([]*models.Mapping, error)
 }
@@ -5374,7 +5378,7 @@ func (ec *executionContext) _Patient_medicalHistory(ctx context.Context, field g
 			return ec.fieldContext_Patient_medicalHistory(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.MedicalHistory, nil
+			return ec.Resolvers.Patient().MedicalHistory(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -5385,7 +5389,7 @@ func (ec *executionContext) _Patient_medicalHistory(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Patient_medicalHistory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Patient", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Patient", field, true, true, "String")
 }
 
 func (ec *executionContext) _Patient_allergies(ctx context.Context, field graphql.CollectedField, obj *models.Patient) (ret graphql.Marshaler) {
@@ -5397,7 +5401,7 @@ func (ec *executionContext) _Patient_allergies(ctx context.Context, field graphq
 			return ec.fieldContext_Patient_allergies(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Allergies, nil
+			return ec.Resolvers.Patient().Allergies(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -5408,7 +5412,7 @@ func (ec *executionContext) _Patient_allergies(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Patient_allergies(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Patient", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Patient", field, true, true, "String")
 }
 
 func (ec *executionContext) _Patient_currentMedications(ctx context.Context, field graphql.CollectedField, obj *models.Patient) (ret graphql.Marshaler) {
@@ -5420,7 +5424,7 @@ func (ec *executionContext) _Patient_currentMedications(ctx context.Context, fie
 			return ec.fieldContext_Patient_currentMedications(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CurrentMedications, nil
+			return ec.Resolvers.Patient().CurrentMedications(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -5431,7 +5435,7 @@ func (ec *executionContext) _Patient_currentMedications(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Patient_currentMedications(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Patient", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Patient", field, true, true, "String")
 }
 
 func (ec *executionContext) _Patient_emergencyContactName(ctx context.Context, field graphql.CollectedField, obj *models.Patient) (ret graphql.Marshaler) {
@@ -9648,20 +9652,23 @@ func (ec *executionContext) _Patient(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "medicalHistory":
-			out.Values[i] = ec._Patient_medicalHistory(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Patient_medicalHistory(ctx, field, obj)
+				})
 		case "allergies":
-			out.Values[i] = ec._Patient_allergies(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Patient_allergies(ctx, field, obj)
+				})
 		case "currentMedications":
-			out.Values[i] = ec._Patient_currentMedications(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Patient_currentMedications(ctx, field, obj)
+				})
 		case "emergencyContactName":
 			out.Values[i] = ec._Patient_emergencyContactName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {

@@ -222,6 +222,21 @@ func (r *mutationResolver) DeleteMapping(ctx context.Context, id string) (string
 	return formatID(mid), nil
 }
 
+// MedicalHistory is the resolver for the medicalHistory field.
+func (r *patientResolver) MedicalHistory(ctx context.Context, obj *models.Patient) (*string, error) {
+	return obj.MedicalHistory.Ptr(), nil
+}
+
+// Allergies is the resolver for the allergies field.
+func (r *patientResolver) Allergies(ctx context.Context, obj *models.Patient) (*string, error) {
+	return obj.Allergies.Ptr(), nil
+}
+
+// CurrentMedications is the resolver for the currentMedications field.
+func (r *patientResolver) CurrentMedications(ctx context.Context, obj *models.Patient) (*string, error) {
+	return obj.CurrentMedications.Ptr(), nil
+}
+
 // Doctors is the resolver for the doctors field.
 func (r *patientResolver) Doctors(ctx context.Context, obj *models.Patient, status *models.MappingStatus) ([]*models.Doctor, error) {
 	return loaders(ctx).DoctorsByPatient.Load(ctx, edgeKey{ID: obj.ID, Status: deref(status)})

@@ -24,9 +24,9 @@ type Patient struct {
 	State                    *string     `bun:"state" json:"state"`
 	PostalCode               *string     `bun:"postal_code" json:"postal_code"`
 	Country                  *string     `bun:"country" json:"country"`
-	MedicalHistory           *string     `bun:"medical_history" json:"medical_history"`
-	Allergies                *string     `bun:"allergies" json:"allergies"`
-	CurrentMedications       *string     `bun:"current_medications" json:"current_medications"`
+	MedicalHistory           *Sensitive  `bun:"medical_history" json:"medical_history"`
+	Allergies                *Sensitive  `bun:"allergies" json:"allergies"`
+	CurrentMedications       *Sensitive  `bun:"current_medications" json:"current_medications"`
 	EmergencyContactName     *string     `bun:"emergency_contact_name" json:"emergency_contact_name"`
 	EmergencyContactPhone    *string     `bun:"emergency_contact_phone" json:"emergency_contact_phone"`
 	EmergencyContactRelation *string     `bun:"emergency_contact_relation" json:"emergency_contact_relation"`
@@ -112,9 +112,9 @@ func (in *PatientPatch) Apply(p *Patient) []string {
 	setOpt(&ch, "state", &p.State, in.State)
 	setOpt(&ch, "postal_code", &p.PostalCode, in.PostalCode)
 	setOpt(&ch, "country", &p.Country, in.Country)
-	setOpt(&ch, "medical_history", &p.MedicalHistory, in.MedicalHistory)
-	setOpt(&ch, "allergies", &p.Allergies, in.Allergies)
-	setOpt(&ch, "current_medications", &p.CurrentMedications, in.CurrentMedications)
+	setOpt(&ch, "medical_history", &p.MedicalHistory, (*Sensitive)(in.MedicalHistory))
+	setOpt(&ch, "allergies", &p.Allergies, (*Sensitive)(in.Allergies))
+	setOpt(&ch, "current_medications", &p.CurrentMedications, (*Sensitive)(in.CurrentMedications))
 	setOpt(&ch, "emergency_contact_name", &p.EmergencyContactName, in.EmergencyContactName)
 	setOpt(&ch, "emergency_contact_phone", &p.EmergencyContactPhone, in.EmergencyContactPhone)
 	setOpt(&ch, "emergency_contact_relation", &p.EmergencyContactRelation, in.EmergencyContactRelation)
