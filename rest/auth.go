@@ -123,3 +123,25 @@ func (h *Handler) me(w http.ResponseWriter, r *http.Request) error {
 	}
 	return h.writeData(w, r, http.StatusOK, "User retrieved successfully", u)
 }
+
+// changePassword is POST /auth/password/: it changes the viewer's password,
+// revokes every refresh token of the account and answers a new session.
+func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) error {
+	v, err := auth.RequireViewer(r.Context())
+	if err != nil {
+		return err
+	}
+	obj, err := readObject(r)
+	if err != nil {
+		return err
+	}
+	var in models.ChangePasswordInput
+	if fe := fill(&in, obj); len(fe) > 0 {
+		return fe.Err()
+	}
+	res, err := h.auth.ChangePassword(r.Context(), v, in)
+	if err != nil {
+		return err
+	}
+	return h.writeData(w, r, http.StatusOK, "Password changed successfully; other sessions must sign in again", sessionOf(res))
+}

@@ -236,6 +236,15 @@ func schemas() obj {
 			"properties": obj{"email": obj{"type": "string", "format": "email"}, "password": obj{"type": "string"}},
 			"required":   []string{"email", "password"},
 		},
+		"PasswordChangeRequest": obj{
+			"type": "object",
+			"properties": obj{
+				"current_password":     str("The password in use now."),
+				"new_password":         str("At least 8 characters, not entirely numeric, not common, not similar to the name or email."),
+				"new_password_confirm": str("Must equal new_password."),
+			},
+			"required": []string{"current_password", "new_password", "new_password_confirm"},
+		},
 		"RefreshRequest": obj{
 			"type":       "object",
 			"properties": obj{"refresh": str("A refresh token from register, login or a previous refresh.")},
@@ -286,6 +295,7 @@ var errorDescriptions = map[int]string{
 	404: "No such record, or not yours (the same answer); a non-numeric id; a page past the end (\"Invalid page.\").",
 	413: "The request body is over the server's limit.",
 	415: "A body was sent without Content-Type: application/json.",
+	429: "Too many sign-in or registration attempts (per account and per client address); Retry-After says when to try again.",
 	500: "Internal server error; the cause is logged with the request id.",
 	503: "The database cannot be reached, or the request took too long; retry shortly.",
 }
@@ -361,10 +371,10 @@ func document() obj {
 	paths := obj{
 		"/auth/register/": obj{"post": op{tag: "auth", summary: "Register a user", public: true,
 			desc: "Creates an account and signs it in. A taken email is a 400 on email.",
-			body: "RegisterRequest", status: 201, response: "SessionResponse"}.build("register")},
+			body: "RegisterRequest", status: 201, response: "SessionResponse", errors: []int{429}}.build("register")},
 		"/auth/login/": obj{"post": op{tag: "auth", summary: "Log in", public: true,
 			desc: "Wrong email or password: 401.", body: "LoginRequest", status: 200, response: "SessionResponse",
-			errors: []int{401}}.build("login")},
+			errors: []int{401, 429}}.build("login")},
 		"/auth/token/refresh/": obj{"post": op{tag: "auth", summary: "Refresh the token pair", public: true,
 			desc: "Spends the refresh token (each works once) and returns the next pair. Presenting a spent token again revokes its whole family.",
 			body: "RefreshRequest", status: 200, response: "TokensResponse", errors: []int{401}}.build("refreshToken")},
@@ -372,6 +382,9 @@ func document() obj {
 			desc: "Revokes the refresh token's family; access tokens already issued expire on their own (1 hour).",
 			body: "RefreshRequest", status: 200, response: "EmptyResponse", errors: []int{401}}.build("logout")},
 		"/auth/me/": obj{"get": op{tag: "auth", summary: "The signed-in user", status: 200, response: "UserResponse"}.build("me")},
+		"/auth/password/": obj{"post": op{tag: "auth", summary: "Change your password",
+			desc: "Checks the current password and the password rules, sets the new password, revokes every refresh token of the account (all devices sign in again; access tokens issued before the change stop working) and returns a new pair for this client.",
+			body: "PasswordChangeRequest", status: 200, response: "SessionResponse"}.build("changePassword")},
 
 		"/patients/": obj{
 			"get": op{tag: "patients", summary: "List your patients", desc: "Newest first.",

@@ -48,6 +48,7 @@ func NewHandler(store *database.Store, authSvc *auth.Service, log *slog.Logger) 
 	r.Handle("/auth/token/refresh", h.methods(methods{http.MethodPost: h.refresh}))
 	r.Handle("/auth/logout", h.methods(methods{http.MethodPost: h.logout}))
 	r.Handle("/auth/me", h.methods(methods{http.MethodGet: h.me}))
+	r.Handle("/auth/password", h.methods(methods{http.MethodPost: h.changePassword}))
 
 	r.Handle("/patients", h.methods(methods{http.MethodGet: h.listPatients, http.MethodPost: h.createPatient}))
 	r.Handle("/patients/{id}", h.methods(methods{
