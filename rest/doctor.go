@@ -45,95 +45,13 @@ func (h *Handler) listDoctors(w http.ResponseWriter, r *http.Request) error {
 	return h.writeData(w, r, http.StatusOK, "Doctors retrieved successfully", data)
 }
 
-// createDoctor is POST /doctors/: 201 with the new directory entry.
-func (h *Handler) createDoctor(w http.ResponseWriter, r *http.Request) error {
-	v, err := auth.RequireViewer(r.Context())
-	if err != nil {
-		return err
+// doctors serves the create, read, update and delete of the doctor
+// directory: everyone reads, only an entry's creator changes it (403).
+func (h *Handler) doctors() resource[models.Doctor, models.DoctorPatch] {
+	return resource[models.Doctor, models.DoctorPatch]{
+		name: "Doctor", get: h.store.Doctors.Get, create: h.store.Doctors.Create,
+		update: h.store.Doctors.Update, remove: h.store.Doctors.Delete,
+		validate: func(in *models.DoctorPatch, full bool) error { return in.Validate(today(), full) },
+		out:      func(d *models.Doctor) any { return doctorOut(d) },
 	}
-	obj, err := readObject(r)
-	if err != nil {
-		return err
-	}
-	var in models.DoctorPatch
-	if fe := fill(&in, obj); len(fe) > 0 {
-		return invalid(fe, in.Validate(today(), true))
-	}
-	d, err := h.store.Doctors.Create(r.Context(), v, in)
-	if err != nil {
-		return err
-	}
-	return h.writeData(w, r, http.StatusCreated, "Doctor created successfully", doctorOut(d))
-}
-
-// getDoctor is GET /doctors/{id}/.
-func (h *Handler) getDoctor(w http.ResponseWriter, r *http.Request) error {
-	v, err := auth.RequireViewer(r.Context())
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id", "Doctor")
-	if err != nil {
-		return err
-	}
-	d, err := h.store.Doctors.Get(r.Context(), v, id)
-	if err != nil {
-		return err
-	}
-	return h.writeData(w, r, http.StatusOK, "Doctor retrieved successfully", doctorOut(d))
-}
-
-// putDoctor is PUT /doctors/{id}/: a full update.
-func (h *Handler) putDoctor(w http.ResponseWriter, r *http.Request) error {
-	return h.updateDoctor(w, r, true)
-}
-
-// patchDoctor is PATCH /doctors/{id}/: a partial update.
-func (h *Handler) patchDoctor(w http.ResponseWriter, r *http.Request) error {
-	return h.updateDoctor(w, r, false)
-}
-
-func (h *Handler) updateDoctor(w http.ResponseWriter, r *http.Request, full bool) error {
-	v, err := auth.RequireViewer(r.Context())
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id", "Doctor")
-	if err != nil {
-		return err
-	}
-	obj, err := readObject(r)
-	if err != nil {
-		return err
-	}
-	var in models.DoctorPatch
-	if fe := fill(&in, obj); len(fe) > 0 {
-		// The empty patch writes nothing; it asks the store whether the
-		// viewer may change this doctor (404, or 403 for another user's).
-		if _, _, err := h.store.Doctors.Update(r.Context(), v, id, models.DoctorPatch{}, false); err != nil {
-			return err
-		}
-		return invalid(fe, in.Validate(today(), full))
-	}
-	d, _, err := h.store.Doctors.Update(r.Context(), v, id, in, full)
-	if err != nil {
-		return err
-	}
-	return h.writeData(w, r, http.StatusOK, "Doctor updated successfully", doctorOut(d))
-}
-
-// deleteDoctor is DELETE /doctors/{id}/: the entry and its mappings go.
-func (h *Handler) deleteDoctor(w http.ResponseWriter, r *http.Request) error {
-	v, err := auth.RequireViewer(r.Context())
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id", "Doctor")
-	if err != nil {
-		return err
-	}
-	if err := h.store.Doctors.Delete(r.Context(), v, id); err != nil {
-		return err
-	}
-	return h.writeData(w, r, http.StatusOK, "Doctor deleted successfully", nil)
 }

@@ -65,96 +65,13 @@ func (h *Handler) listPatients(w http.ResponseWriter, r *http.Request) error {
 	return h.writeData(w, r, http.StatusOK, "Patients retrieved successfully", data)
 }
 
-// createPatient is POST /patients/: 201 with the new patient, owned by the viewer.
-func (h *Handler) createPatient(w http.ResponseWriter, r *http.Request) error {
-	v, err := auth.RequireViewer(r.Context())
-	if err != nil {
-		return err
+// patients serves the create, read, update and delete of patients: the
+// viewer's own only (others' are 404).
+func (h *Handler) patients() resource[models.Patient, models.PatientPatch] {
+	return resource[models.Patient, models.PatientPatch]{
+		name: "Patient", get: h.store.Patients.Get, create: h.store.Patients.Create,
+		update: h.store.Patients.Update, remove: h.store.Patients.Delete,
+		validate: func(in *models.PatientPatch, full bool) error { return in.Validate(today(), full) },
+		out:      func(p *models.Patient) any { return patientOut(p) },
 	}
-	obj, err := readObject(r)
-	if err != nil {
-		return err
-	}
-	var in models.PatientPatch
-	if fe := fill(&in, obj); len(fe) > 0 {
-		return invalid(fe, in.Validate(today(), true))
-	}
-	p, err := h.store.Patients.Create(r.Context(), v, in)
-	if err != nil {
-		return err
-	}
-	return h.writeData(w, r, http.StatusCreated, "Patient created successfully", patientOut(p))
-}
-
-// getPatient is GET /patients/{id}/.
-func (h *Handler) getPatient(w http.ResponseWriter, r *http.Request) error {
-	v, err := auth.RequireViewer(r.Context())
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id", "Patient")
-	if err != nil {
-		return err
-	}
-	p, err := h.store.Patients.Get(r.Context(), v, id)
-	if err != nil {
-		return err
-	}
-	return h.writeData(w, r, http.StatusOK, "Patient retrieved successfully", patientOut(p))
-}
-
-// putPatient is PUT /patients/{id}/: a full update, required fields required.
-func (h *Handler) putPatient(w http.ResponseWriter, r *http.Request) error {
-	return h.updatePatient(w, r, true)
-}
-
-// patchPatient is PATCH /patients/{id}/: only the fields sent change.
-func (h *Handler) patchPatient(w http.ResponseWriter, r *http.Request) error {
-	return h.updatePatient(w, r, false)
-}
-
-func (h *Handler) updatePatient(w http.ResponseWriter, r *http.Request, full bool) error {
-	v, err := auth.RequireViewer(r.Context())
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id", "Patient")
-	if err != nil {
-		return err
-	}
-	obj, err := readObject(r)
-	if err != nil {
-		return err
-	}
-	var in models.PatientPatch
-	if fe := fill(&in, obj); len(fe) > 0 {
-		// An empty patch changes nothing and writes nothing, but answers
-		// whether the viewer may update this patient at all: a patient that
-		// is not theirs is a 404 before its input is judged.
-		if _, _, err := h.store.Patients.Update(r.Context(), v, id, models.PatientPatch{}, false); err != nil {
-			return err
-		}
-		return invalid(fe, in.Validate(today(), full))
-	}
-	p, _, err := h.store.Patients.Update(r.Context(), v, id, in, full)
-	if err != nil {
-		return err
-	}
-	return h.writeData(w, r, http.StatusOK, "Patient updated successfully", patientOut(p))
-}
-
-// deletePatient is DELETE /patients/{id}/: the patient and its mappings go.
-func (h *Handler) deletePatient(w http.ResponseWriter, r *http.Request) error {
-	v, err := auth.RequireViewer(r.Context())
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id", "Patient")
-	if err != nil {
-		return err
-	}
-	if err := h.store.Patients.Delete(r.Context(), v, id); err != nil {
-		return err
-	}
-	return h.writeData(w, r, http.StatusOK, "Patient deleted successfully", nil)
 }

@@ -50,16 +50,17 @@ func NewHandler(store *database.Store, authSvc *auth.Service, log *slog.Logger) 
 	r.Handle("/auth/me", h.methods(methods{http.MethodGet: h.me}))
 	r.Handle("/auth/password", h.methods(methods{http.MethodPost: h.changePassword}))
 
-	r.Handle("/patients", h.methods(methods{http.MethodGet: h.listPatients, http.MethodPost: h.createPatient}))
+	patients, doctors := h.patients(), h.doctors()
+	r.Handle("/patients", h.methods(methods{http.MethodGet: h.listPatients, http.MethodPost: patients.createHandler(h)}))
 	r.Handle("/patients/{id}", h.methods(methods{
-		http.MethodGet: h.getPatient, http.MethodPut: h.putPatient,
-		http.MethodPatch: h.patchPatient, http.MethodDelete: h.deletePatient,
+		http.MethodGet: patients.getHandler(h), http.MethodPut: patients.updateHandler(h, true),
+		http.MethodPatch: patients.updateHandler(h, false), http.MethodDelete: patients.deleteHandler(h),
 	}))
 
-	r.Handle("/doctors", h.methods(methods{http.MethodGet: h.listDoctors, http.MethodPost: h.createDoctor}))
+	r.Handle("/doctors", h.methods(methods{http.MethodGet: h.listDoctors, http.MethodPost: doctors.createHandler(h)}))
 	r.Handle("/doctors/{id}", h.methods(methods{
-		http.MethodGet: h.getDoctor, http.MethodPut: h.putDoctor,
-		http.MethodPatch: h.patchDoctor, http.MethodDelete: h.deleteDoctor,
+		http.MethodGet: doctors.getHandler(h), http.MethodPut: doctors.updateHandler(h, true),
+		http.MethodPatch: doctors.updateHandler(h, false), http.MethodDelete: doctors.deleteHandler(h),
 	}))
 
 	r.Handle("/mappings", h.methods(methods{http.MethodGet: h.listMappings, http.MethodPost: h.createMapping}))
