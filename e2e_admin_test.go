@@ -288,10 +288,36 @@ func TestE2EAdmin(t *testing.T) {
 		t.Fatalf("after unassigning: %s, want %s", p, patientPath)
 	}
 
+	// The audit trail: what was just done, newest first, each record linked
+	// while it exists; the chain box seals and verifies the trail.
+	patientID := patientPath[strings.LastIndex(patientPath, "/")+1:]
+	br.open("/admin/audit")
+	br.wantText("main h1", "Audit trail")
+	br.wantText("table.list tbody", "Delete", "Assignment #", "(deleted)", "Create", "Patient #"+patientID, "Read", "Login", e2eEmail)
+	br.submit(".chain button[type=submit]")
+	br.wantText(".chain-result", "Intact")
+	br.wantText(".chain-facts", "Head position", "Head hash")
+	screenshot(t, ctx, "audit.png")
+	// Filtering with the form: the removal of the assignment.
+	br.do(chromedp.SetValue(chromedp.ID("f-action"), "delete"))
+	br.submit("form.filters button[type=submit]")
+	br.wantText(".summary", "1 event matching")
+	br.wantText("table.list tbody", "Delete", "Assignment #")
+	br.submit(`table.list tbody a[href*="/users/"]`)
+	br.wantText("main h1", "Front Desk")
+
 	// The list: a few more patients, then a filter.
 	seedPatients(t, a)
 	br.open("/admin/patients")
 	br.wantText(".summary", "9 patients")
+	// Sorting by a column from the keyboard: the header is a link.
+	br.do(chromedp.Focus(chromedp.CSS(`th a.sort[href$="sort=name"]`)))
+	if _, err := chromedp.RunResponse(ctx, chromedp.KeyEvent("\r")); err != nil {
+		t.Fatalf("sort by name: %v", err)
+	}
+	br.wantText(`th[aria-sort="ascending"]`, "NAME") // upper case in CSS
+	br.wantText("table.list tbody tr:first-child", "Sara D'Souza")
+	br.wantText("table.list tbody tr:last-child", "Vikram Singh")
 	screenshot(t, ctx, "patients-list.png")
 	if os.Getenv("ADMIN_SCREENSHOTS") != "" {
 		// The same page on a tablet held upright.

@@ -51,6 +51,15 @@ func (a *app) routes() http.Handler {
 		}))
 	}
 
+	// Methods chi does not route (LOCK, FOO, ...) and unknown paths get the
+	// JSON error of the API they were aimed at, never an empty body.
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeAPIError(w, r, http.StatusMethodNotAllowed, "Method not allowed.")
+	})
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeAPIError(w, r, http.StatusNotFound, "Not found.")
+	})
+
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -97,6 +106,25 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeAPIError answers in the envelope of the API a path belongs to: REST's
+// {success, message} under /api, GraphQL's {errors} elsewhere.
+func writeAPIError(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	if status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
+	}
+	if strings.HasPrefix(r.URL.Path, "/api") {
+		writeJSON(w, status, map[string]any{"success": false, "message": msg})
+		return
+	}
+	code := "NOT_FOUND"
+	if status == http.StatusMethodNotAllowed {
+		code = "METHOD_NOT_ALLOWED"
+	} else if status == http.StatusRequestEntityTooLarge {
+		code = "BAD_REQUEST"
+	}
+	writeJSON(w, status, map[string]any{"errors": []any{map[string]any{"message": msg, "extensions": map[string]string{"code": code}}}})
 }
 
 // accessLog writes one structured line per request.
@@ -161,11 +189,7 @@ func limitBody(n int64) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.ContentLength > n {
 				w.Header().Set("Connection", "close")
-				if strings.HasPrefix(r.URL.Path, "/api") {
-					writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"success": false, "message": "Request body is too large."})
-				} else {
-					writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"errors": []any{map[string]any{"message": "request body is too large"}}})
-				}
+				writeAPIError(w, r, http.StatusRequestEntityTooLarge, "Request body is too large.")
 				return
 			}
 			if r.Body != nil {

@@ -134,6 +134,9 @@ func NewHandler(o Options) http.Handler {
 		r.Post("/mappings/{id}", h.updateMapping)
 		r.Get("/mappings/{id}/delete", h.confirmDeleteMapping)
 		r.Post("/mappings/{id}/delete", h.deleteMapping)
+
+		r.Get("/audit", h.listAudit)
+		r.Post("/audit/verify", h.verifyAudit)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		h.errorPage(w, r, http.StatusNotFound, "Page not found", "There is no page at this address.")

@@ -84,9 +84,16 @@ func doctorPatch(vals url.Values) (models.DoctorPatch, models.FieldErrors) {
 	return in, p.fe
 }
 
+// doctorColumns are the doctor list's columns; the keys are
+// database.DoctorStore.List's order_by names.
+var doctorColumns = []sortable{
+	{"ID", "id", true}, {"Name", "name", false}, {"Specialization", "specialization", false},
+	{"Experience", "experience_years", true}, {"Fee", "consultation_fee", true}, {"City", "city", false}, {"Status", "", false},
+}
+
 func (h *handler) listDoctors(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	k := parseKeyset(q)
+	k := parseListQuery(q, doctorColumns)
 	f := models.DoctorFilter{Search: q.Get("search"), City: q.Get("city"), IsAvailable: boolParam(q, "is_available")}
 	var ferr models.FieldErrors
 	if s := models.Specialization(q.Get("specialization")); s.IsValid() {
@@ -126,9 +133,8 @@ func (h *handler) listDoctors(w http.ResponseWriter, r *http.Request) {
 		Action: h.prefix + "/doctors", Filters: filters[0].Fields, Filtered: filtered, Clear: h.prefix + "/doctors",
 		Empty: "No doctors match.",
 	}
-	items := nav(d, r.URL, k, page, func(d *models.Doctor) int64 { return d.ID }, "doctor")
-	d.Columns = []column{idColumn(r.URL, k), {Label: "Name"}, {Label: "Specialization"}, {Label: "Experience", Num: true},
-		{Label: "Fee", Num: true}, {Label: "City"}, {Label: "Status"}}
+	items := listNav(d, r.URL, k, page, func(d *models.Doctor) int64 { return d.ID }, "doctor")
+	d.Columns = k.columns(r.URL, doctorColumns)
 	for _, doc := range items {
 		d.Rows = append(d.Rows, []cell{
 			{Text: itoa(doc.ID), Num: true},

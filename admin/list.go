@@ -24,6 +24,9 @@ type cell struct {
 	Href  string
 	Badge string // "ok", "off", "warn" or ""
 	Num   bool
+	Code  bool   // monospace (ids, hashes)
+	Wrap  bool   // may wrap in a table that does not (Class "audit")
+	Title string // the whole value, when Text is shortened
 }
 
 type sizeLink struct {
@@ -52,6 +55,7 @@ type listData struct {
 	PageInfo string
 	Sizes    []sizeLink
 	Keep     []hidden // query parameters the filter form carries over
+	Class    string   // an extra class for the filter form and the table
 }
 
 type hidden struct{ Name, Value string }
@@ -150,17 +154,120 @@ func nav[T any](d *listData, u *url.URL, k keyset, p *models.Page[T], id func(T)
 	return items
 }
 
-// idColumn is the sortable id header of a keyset list.
-func idColumn(u *url.URL, k keyset) column {
-	c := column{Label: "ID", Num: true}
-	if k.asc {
-		c.Sort = "ascending"
-		c.SortHref = link(u, "sort", "", "cursor", "", "rel", "")
-	} else {
-		c.Sort = "descending"
-		c.SortHref = link(u, "sort", "id", "cursor", "", "rel", "")
+// sortable is a column of a store list: its header and the store's
+// order_by name ("id" for the default keyset order, "" if it does not sort).
+type sortable struct {
+	Label string
+	Key   string
+	Num   bool
+}
+
+// listQuery is how a store list is sorted and paged, read from the URL:
+// by id with cursors (newest first; ?sort=id oldest first), or by a column
+// the store can order by with page numbers (?sort=name ascending,
+// ?sort=-name descending), since cursors page by id only. An unknown sort
+// key falls back to newest first.
+type listQuery struct {
+	keyset
+	orderBy string
+	desc    bool
+	pageNo  int
+}
+
+// maxPageNo bounds ?page= so that the offset cannot overflow.
+const maxPageNo = 1_000_000
+
+func parseListQuery(q url.Values, cols []sortable) listQuery {
+	lq := listQuery{keyset: parseKeyset(q), pageNo: 1}
+	key := q.Get("sort")
+	desc := strings.HasPrefix(key, "-")
+	key = strings.TrimPrefix(key, "-")
+	if key == "" || key == "id" || !slices.ContainsFunc(cols, func(c sortable) bool { return c.Key == key }) {
+		return lq
 	}
-	return c
+	lq.orderBy, lq.desc, lq.keyset.cursor = key, desc, ""
+	lq.pageNo = pageNumber(q)
+	return lq
+}
+
+// pageNumber reads ?page=, 1 (the first) unless a valid number.
+func pageNumber(q url.Values) int {
+	n, err := strconv.Atoi(q.Get("page"))
+	if err != nil || n < 1 {
+		return 1
+	}
+	return min(n, maxPageNo)
+}
+
+// request is the store's page request.
+func (lq listQuery) request() models.PageRequest {
+	if lq.orderBy == "" {
+		return lq.keyset.request()
+	}
+	n := lq.size
+	return models.PageRequest{First: &n, Offset: (lq.pageNo - 1) * n, OrderBy: lq.orderBy, Desc: lq.desc, WithTotal: true}
+}
+
+// columns returns the headers of cols: a sortable one links to the list
+// sorted by it (ascending first, then descending; the id column toggles
+// between newest and oldest first), keeping the filters and page size.
+func (lq listQuery) columns(u *url.URL, cols []sortable) []column {
+	out := make([]column, len(cols))
+	for i, c := range cols {
+		col := column{Label: c.Label, Num: c.Num}
+		next := c.Key
+		switch {
+		case c.Key == "":
+			out[i] = col
+			continue
+		case c.Key == "id" && lq.orderBy == "" && lq.asc:
+			col.Sort, next = "ascending", ""
+		case c.Key == "id" && lq.orderBy == "":
+			col.Sort = "descending"
+		case c.Key == "id":
+			next = "" // back to the default, newest first
+		case c.Key == lq.orderBy && lq.desc:
+			col.Sort = "descending"
+		case c.Key == lq.orderBy:
+			col.Sort, next = "ascending", "-"+c.Key
+		}
+		col.SortHref = link(u, "sort", next, "page", "", "cursor", "", "rel", "")
+		out[i] = col
+	}
+	return out
+}
+
+// listNav orders the page's items for display and fills the paging links,
+// by cursor or by page number as lq pages.
+func listNav[T any](d *listData, u *url.URL, lq listQuery, p *models.Page[T], id func(T) int64, noun string) []T {
+	if lq.orderBy == "" {
+		return nav(d, u, lq.keyset, p, id, noun)
+	}
+	d.Summary = countNoun(p.Total, noun)
+	d.Sizes = sizeLinks(u, lq.size)
+	d.Keep = keep(u.Query())
+	pageLinks(d, u, lq.pageNo, lq.size, p.Total, p.HasNext)
+	return p.Items
+}
+
+// pageLinks fills the links of a list paged by number.
+func pageLinks(d *listData, u *url.URL, pageNo, size, total int, hasNext bool) {
+	pages := 1
+	if total > 0 {
+		pages = (total + size - 1) / size
+	}
+	d.PageInfo = "Page " + strconv.Itoa(pageNo) + " of " + strconv.Itoa(pages)
+	if hasNext {
+		d.Next = link(u, "page", strconv.Itoa(pageNo+1))
+	}
+	if pageNo > 1 {
+		prev := ""
+		if pageNo > 2 {
+			prev = strconv.Itoa(pageNo - 1)
+		}
+		d.Prev = link(u, "page", prev)
+		d.First = link(u, "page", "")
+	}
 }
 
 func countNoun(n int, noun string) string {

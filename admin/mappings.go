@@ -39,9 +39,16 @@ func mappingEditSection() section {
 	}}
 }
 
+// mappingColumns are the assignment list's columns; the keys are
+// database.MappingStore.List's order_by names.
+var mappingColumns = []sortable{
+	{"ID", "id", true}, {"Patient", "patient_name", false}, {"Doctor", "doctor_name", false},
+	{"Status", "status", false}, {"Reason", "", false}, {"Assigned", "created_at", false},
+}
+
 func (h *handler) listMappings(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	k := parseKeyset(q)
+	k := parseListQuery(q, mappingColumns)
 	f := models.MappingFilter{Search: q.Get("search")}
 	var ferr models.FieldErrors
 	for name, dst := range map[string]**int64{"patient_id": &f.PatientID, "doctor_id": &f.DoctorID} {
@@ -75,8 +82,8 @@ func (h *handler) listMappings(w http.ResponseWriter, r *http.Request) {
 		Action: h.prefix + "/mappings", Filters: filters[0].Fields, Filtered: filtered, Clear: h.prefix + "/mappings",
 		Empty: "No assignments match.",
 	}
-	items := nav(d, r.URL, k, page, func(m *models.Mapping) int64 { return m.ID }, "assignment")
-	d.Columns = []column{idColumn(r.URL, k), {Label: "Patient"}, {Label: "Doctor"}, {Label: "Status"}, {Label: "Reason"}, {Label: "Assigned"}}
+	items := listNav(d, r.URL, k, page, func(m *models.Mapping) int64 { return m.ID }, "assignment")
+	d.Columns = k.columns(r.URL, mappingColumns)
 	for _, m := range items {
 		row := []cell{{Text: itoa(m.ID), Num: true, Href: h.prefix + "/mappings/" + itoa(m.ID)}}
 		if m.Patient != nil {

@@ -81,9 +81,16 @@ func patientPatch(vals url.Values) (models.PatientPatch, models.FieldErrors) {
 	return in, p.fe
 }
 
+// patientColumns are the patient list's columns; the keys are
+// database.PatientStore.List's order_by names.
+var patientColumns = []sortable{
+	{"ID", "id", true}, {"Name", "name", false}, {"Date of birth", "date_of_birth", false}, {"Gender", "gender", false},
+	{"Phone", "", false}, {"City", "city", false}, {"Status", "", false},
+}
+
 func (h *handler) listPatients(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	k := parseKeyset(q)
+	k := parseListQuery(q, patientColumns)
 	f := models.PatientFilter{Search: q.Get("search"), City: q.Get("city"), IsActive: boolParam(q, "is_active")}
 	if g := models.Gender(q.Get("gender")); g.IsValid() {
 		f.Gender = &g
@@ -110,8 +117,8 @@ func (h *handler) listPatients(w http.ResponseWriter, r *http.Request) {
 		Action: h.prefix + "/patients", Filters: filters[0].Fields, Filtered: filtered, Clear: h.prefix + "/patients",
 		Empty: "No patients match.",
 	}
-	items := nav(d, r.URL, k, page, func(p *models.Patient) int64 { return p.ID }, "patient")
-	d.Columns = []column{idColumn(r.URL, k), {Label: "Name"}, {Label: "Date of birth"}, {Label: "Gender"}, {Label: "Phone"}, {Label: "City"}, {Label: "Status"}}
+	items := listNav(d, r.URL, k, page, func(p *models.Patient) int64 { return p.ID }, "patient")
+	d.Columns = k.columns(r.URL, patientColumns)
 	for _, p := range items {
 		d.Rows = append(d.Rows, []cell{
 			{Text: itoa(p.ID), Num: true},

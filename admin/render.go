@@ -44,7 +44,7 @@ var notices = map[string]string{
 	"signedout":   "You have signed out.",
 }
 
-var pageNames = []string{"login", "dashboard", "list", "form", "patient", "doctor", "user", "mapping", "confirm", "error"}
+var pageNames = []string{"login", "dashboard", "list", "form", "patient", "doctor", "user", "mapping", "confirm", "error", "audit"}
 
 func parseTemplates() map[string]*template.Template {
 	base := template.Must(template.New("layout.html").Funcs(template.FuncMap{

@@ -18,10 +18,7 @@ var userColumns = []struct{ Label, Key string }{
 func (h *handler) listUsers(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	size := pageSize(q)
-	pageNo, err := strconv.Atoi(q.Get("page"))
-	if err != nil || pageNo < 1 {
-		pageNo = 1
-	}
+	pageNo := pageNumber(q)
 	sortKey := q.Get("sort")
 	if !database.UserSorts(sortKey) {
 		sortKey = "-id"
@@ -81,22 +78,7 @@ func (h *handler) listUsers(w http.ResponseWriter, r *http.Request) {
 			yesNoCell(u.IsActive, "Active", "Inactive"),
 		})
 	}
-	pages := 1
-	if page.Total > 0 {
-		pages = (page.Total + size - 1) / size
-	}
-	d.PageInfo = "Page " + strconv.Itoa(pageNo) + " of " + strconv.Itoa(pages)
-	if page.HasNext {
-		d.Next = link(r.URL, "page", strconv.Itoa(pageNo+1))
-	}
-	if pageNo > 1 {
-		prev := ""
-		if pageNo > 2 {
-			prev = strconv.Itoa(pageNo - 1)
-		}
-		d.Prev = link(r.URL, "page", prev)
-		d.First = link(r.URL, "page", "")
-	}
+	pageLinks(d, r.URL, pageNo, size, page.Total, page.HasNext)
 	h.render(w, r, http.StatusOK, "list", "Users", "users", d)
 }
 

@@ -274,6 +274,71 @@ func TestAuditEvents(t *testing.T) {
 				t.Errorf("bad record type: %v", err)
 			}
 		})
+		t.Run("doctors_of_patient_read_their_mappings", func(t *testing.T) {
+			m, err := s.Mappings.Create(context.Background(), alice, models.MappingInput{PatientID: &p.ID, DoctorID: &doc.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.Doctors.ByPatientIDs(reqCtx("d-bypatient"), alice, []int64{p.ID, ids[2]}, nil)
+			if err != nil || len(got[p.ID]) != 1 {
+				t.Fatalf("doctors %v: %v", got, err)
+			}
+			want(t, "d-bypatient", fmt.Sprintf("read mapping:%d", m.ID))
+			// Bob sees no patient of alice's: no doctor, no event.
+			if got, err := s.Doctors.ByPatientIDs(reqCtx("d-bypatient-bob"), bob, []int64{p.ID}, nil); err != nil || len(got) != 0 {
+				t.Fatalf("bob: %v %v", got, err)
+			}
+			want(t, "d-bypatient-bob", "")
+		})
+		t.Run("delete_doctor_audits_its_mappings", func(t *testing.T) {
+			// Bob's doctor, assigned to two of alice's patients (one
+			// mapping exists already) and to one of carol's.
+			carol := mustUser(t, s, "carol@example.com")
+			cp, err := s.Patients.Create(context.Background(), carol, patientIn("Cid"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var mids []int64
+			for _, in := range []struct {
+				v   models.Viewer
+				pid int64
+			}{{alice, ids[2]}, {carol, cp.ID}} {
+				m, err := s.Mappings.Create(context.Background(), in.v, models.MappingInput{PatientID: &in.pid, DoctorID: &doc.ID})
+				if err != nil {
+					t.Fatal(err)
+				}
+				mids = append(mids, m.ID)
+			}
+			page, err := s.Mappings.List(context.Background(), root, models.MappingFilter{DoctorID: &doc.ID}, models.PageRequest{})
+			if err != nil || len(page.Items) != 3 {
+				t.Fatalf("mappings of the doctor: %v", err)
+			}
+			if err := s.Doctors.Delete(reqCtx("d-delete-alice"), alice, doc.ID); code(err) != models.CodeForbidden {
+				t.Fatalf("alice deletes bob's doctor: %v", err)
+			}
+			want(t, "d-delete-alice", "")
+			if err := s.Doctors.Delete(reqCtx("d-delete"), bob, doc.ID); err != nil {
+				t.Fatal(err)
+			}
+			var lines []string
+			for _, m := range page.Items {
+				lines = append(lines, fmt.Sprintf("delete mapping:%d", m.ID))
+			}
+			slices.Sort(lines)
+			evs := want(t, "d-delete", strings.Join(lines, "\n"))
+			for _, e := range evs {
+				if *e.UserID != bob.UserID {
+					t.Fatalf("event by %d, want bob", *e.UserID)
+				}
+			}
+			if _, err := s.Mappings.Get(context.Background(), root, mids[1]); code(err) != models.CodeNotFound {
+				t.Fatalf("mapping survived: %v", err)
+			}
+			if err := s.Doctors.Delete(reqCtx("d-delete-again"), bob, doc.ID); code(err) != models.CodeNotFound {
+				t.Fatalf("again: %v", err)
+			}
+			want(t, "d-delete-again", "")
+		})
 	})
 }
 
@@ -333,8 +398,13 @@ func TestAuditChain(t *testing.T) {
 				t.Fatalf("report %+v", r)
 			}
 		})
-		var rows []models.AuditEvent
-		if err := db.NewSelect().Model(&rows).OrderExpr("seq").Scan(ctx); err != nil {
+		// The chain takes events in id order.
+		var rows []struct {
+			ID     int64  `bun:"id"`
+			Fields string `bun:"fields"`
+			UserID *int64 `bun:"user_id"`
+		}
+		if err := db.NewSelect().Table("audit_events").Column("id", "fields", "user_id").OrderExpr("id").Scan(ctx, &rows); err != nil {
 			t.Fatal(err)
 		}
 		t.Run("edited_row_detected", func(t *testing.T) {
@@ -363,31 +433,79 @@ func TestAuditChain(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+		t.Run("edited_link_detected", func(t *testing.T) {
+			var link struct {
+				Hash string `bun:"hash"`
+			}
+			if err := db.NewSelect().Table("audit_chain").Column("hash").Where("event_id = ?", rows[4].ID).Scan(ctx, &link); err != nil {
+				t.Fatal(err)
+			}
+			forged := strings.Repeat("f", 64)
+			if _, err := db.ExecContext(ctx, `UPDATE audit_chain SET hash = ? WHERE event_id = ?`, forged, rows[4].ID); err != nil {
+				t.Fatal(err)
+			}
+			if r := verify(t); r.BadID != rows[4].ID || !strings.Contains(r.Problem, "altered") {
+				t.Fatalf("report %+v", r)
+			}
+			if _, err := db.ExecContext(ctx, `UPDATE audit_chain SET hash = ? WHERE event_id = ?`, link.Hash, rows[4].ID); err != nil {
+				t.Fatal(err)
+			}
+			if r := verify(t); !r.OK() {
+				t.Fatalf("restored: %+v", r)
+			}
+		})
 		t.Run("deleted_row_detected", func(t *testing.T) {
 			if _, err := db.ExecContext(ctx, `DELETE FROM audit_events WHERE id = ?`, rows[5].ID); err != nil {
 				t.Fatal(err)
 			}
 			r := verify(t)
+			if r.OK() || r.BadID != rows[5].ID || !strings.Contains(r.Problem, "deleted") || r.Sealed != 5 {
+				t.Fatalf("report %+v", r)
+			}
+			// Its link deleted too: the gap in positions shows.
+			if _, err := db.ExecContext(ctx, `DELETE FROM audit_chain WHERE event_id = ?`, rows[5].ID); err != nil {
+				t.Fatal(err)
+			}
+			r = verify(t)
 			if r.OK() || r.BadID != rows[6].ID || !strings.Contains(r.Problem, "deleted") || r.Sealed != 5 {
 				t.Fatalf("report %+v", r)
 			}
 		})
-		t.Run("rehashed_row_detected", func(t *testing.T) {
-			// Unsealing a row (hash set to NULL) to have it sealed anew
-			// moves it out of its place: the gap shows.
-			if _, err := db.ExecContext(ctx, `UPDATE audit_events SET hash = NULL, seq = NULL WHERE id = ?`, rows[1].ID); err != nil {
+		t.Run("unlinked_row_detected", func(t *testing.T) {
+			// Removing a link to have the event chained anew is seen
+			// (the gap in positions), and the event, left behind the
+			// chain's head, is not sealed again.
+			if _, err := db.ExecContext(ctx, `DELETE FROM audit_chain WHERE event_id = ?`, rows[1].ID); err != nil {
 				t.Fatal(err)
 			}
 			if r := verify(t); r.OK() || r.BadID != rows[2].ID {
 				t.Fatalf("report %+v", r)
 			}
+			var n int
+			if err := db.NewSelect().Table("audit_chain").ColumnExpr("count(*)").Where("event_id = ?", rows[1].ID).Scan(ctx, &n); err != nil || n != 0 {
+				t.Fatalf("relinked: %d %v", n, err)
+			}
 		})
 	})
 }
 
+// insertRawEvent writes an event on db (a transaction) as a change would,
+// and returns its id.
+func insertRawEvent(t *testing.T, db bun.IDB) int64 {
+	t.Helper()
+	var id int64
+	err := db.NewRaw(`INSERT INTO audit_events (occurred_at, action, record_type, fields, ip, user_agent, request_id)
+		VALUES (?, 'login', 'user', '', '', '', 'raw') RETURNING id`, time.Now().UTC()).Scan(context.Background(), &id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
 // TestAuditSealCommitOrder: on PostgreSQL an event can commit after one with
-// a higher id has been sealed; it is chained after it, and the chain still
-// verifies.
+// a higher id. The sealer waits for it and chains both in id order; it
+// passes an id that never commits (a rollback) once the grace is over; and
+// an event that commits after it was passed is reported by Verify.
 func TestAuditSealCommitOrder(t *testing.T) {
 	if !slices.Contains(dbtest.Kinds(t), dbtest.Postgres) {
 		t.Skip("PostgreSQL only: SQLite commits one writer at a time, in id order")
@@ -395,39 +513,171 @@ func TestAuditSealCommitOrder(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.Open(t, dbtest.Postgres)
 	s := database.New(db)
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
+	seal := func(t *testing.T, want int) {
+		t.Helper()
+		if n, err := s.Audit.Seal(ctx); err != nil || n != want {
+			t.Fatalf("sealed %d, want %d: %v", n, want, err)
+		}
 	}
-	late := &models.AuditEvent{OccurredAt: time.Now(), Action: models.AuditLogin, RecordType: "user"}
-	if _, err := tx.NewInsert().Model(late).Exec(ctx); err != nil {
-		t.Fatal(err)
+	verify := func(t *testing.T) *database.AuditReport {
+		t.Helper()
+		r, err := s.Audit.Verify(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
 	}
-	if err := s.Audit.RecordAuth(ctx, models.AuditLogout, 0); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := s.Audit.Seal(ctx); err != nil || n != 1 {
-		t.Fatalf("sealed %d: %v", n, err)
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	r, err := s.Audit.Verify(ctx)
-	if err != nil || !r.OK() || r.Sealed != 2 {
-		t.Fatalf("report %+v, %v", r, err)
-	}
-	var head models.AuditEvent
-	if err := db.NewSelect().Model(&head).Where("seq = 2").Scan(ctx); err != nil || head.ID != late.ID {
-		t.Fatalf("position 2 is %d, want the late event %d: %v", head.ID, late.ID, err)
-	}
+	t.Run("late_commit_waited_for", func(t *testing.T) {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		late := insertRawEvent(t, tx)
+		if err := s.Audit.RecordAuth(ctx, models.AuditLogout, 0); err != nil {
+			t.Fatal(err)
+		}
+		seal(t, 0)
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		seal(t, 2)
+		r := verify(t)
+		if !r.OK() || r.Sealed != 2 {
+			t.Fatalf("report %+v", r)
+		}
+		var first int64
+		if err := db.NewSelect().Table("audit_chain").Column("event_id").Where("seq = 1").Scan(ctx, &first); err != nil || first != late {
+			t.Fatalf("position 1 is %d, want the late event %d: %v", first, late, err)
+		}
+	})
+	t.Run("rollback_passed_after_grace", func(t *testing.T) {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		insertRawEvent(t, tx)
+		if err := tx.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Audit.RecordAuth(ctx, models.AuditLogout, 0); err != nil {
+			t.Fatal(err)
+		}
+		seal(t, 0)
+		database.SetSealGrace(s, time.Nanosecond)
+		defer database.SetSealGrace(s, 0)
+		seal(t, 1)
+		if r := verify(t); !r.OK() || r.Sealed != 3 || r.Unsealed != 0 {
+			t.Fatalf("report %+v", r)
+		}
+	})
+	t.Run("commit_after_grace_reported", func(t *testing.T) {
+		database.SetSealGrace(s, time.Nanosecond)
+		defer database.SetSealGrace(s, 0)
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		late := insertRawEvent(t, tx)
+		if err := s.Audit.RecordAuth(ctx, models.AuditLogout, 0); err != nil {
+			t.Fatal(err)
+		}
+		seal(t, 1)
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		r := verify(t)
+		if r.OK() || r.BadID != late || !strings.Contains(r.Problem, "not on the chain") {
+			t.Fatalf("report %+v", r)
+		}
+	})
+}
+
+// TestAuditGroupCommit: concurrent reads share INSERTs, yet each returns
+// only once its own events are committed; a read whose events cannot be
+// written fails (it is never served unaudited) without failing the reads
+// it shared an INSERT with.
+func TestAuditGroupCommit(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		s := database.New(db)
+		alice := mustUser(t, s, "alice@example.com")
+		root := mustSuperuser(t, s, "root@example.com")
+		for i := range 5 {
+			if _, err := s.Patients.Create(ctx, alice, patientIn(fmt.Sprintf("Ann%d", i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Events of the request "poison" cannot be written.
+		trigger := []string{`CREATE TRIGGER audit_poison BEFORE INSERT ON audit_events
+			WHEN NEW.request_id = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned event'); END`}
+		if database.IsPostgres(db) {
+			trigger = []string{`CREATE FUNCTION audit_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+				BEGIN IF NEW.request_id = 'poison' THEN RAISE EXCEPTION 'poisoned event'; END IF; RETURN NEW; END $$`,
+				`CREATE TRIGGER audit_poison BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_poison()`}
+		}
+		for _, q := range trigger {
+			if _, err := db.ExecContext(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		const workers, rounds = 16, 10
+		var wg sync.WaitGroup
+		errs := make(chan error, workers*rounds)
+		for w := range workers {
+			wg.Go(func() {
+				for i := range rounds {
+					id := fmt.Sprintf("g%d-%d", w, i)
+					if w == 0 && i%3 == 0 {
+						id = "poison"
+					}
+					page, err := s.Patients.List(reqCtx(id), alice, models.PatientFilter{}, models.PageRequest{First: ptr(5)})
+					if id == "poison" {
+						if err == nil || page != nil {
+							errs <- fmt.Errorf("poisoned read served: %v", err)
+						}
+						continue
+					}
+					if err != nil {
+						errs <- err
+						continue
+					}
+					// Committed before List returned: visible at once.
+					if n := len(auditOf(t, s, root, id)); n != 5 {
+						errs <- fmt.Errorf("%s: %d events right after the read", id, n)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		n, err := db.NewSelect().Table("audit_events").Where("action = 'read'").Count(ctx)
+		if err != nil || n != 5*(workers*rounds-4) {
+			t.Fatalf("%d read events, want %d: %v", n, 5*(workers*rounds-4), err)
+		}
+		// On PostgreSQL the failed INSERTs left unused ids: gaps the sealer
+		// would wait sealGrace for, though nothing is in flight any more.
+		database.SetSealGrace(s, time.Nanosecond)
+		if r, err := s.Audit.Verify(ctx); err != nil || !r.OK() || r.Sealed != int(n)+5 {
+			t.Fatalf("verify %+v %v", r, err)
+		}
+	})
 }
 
 // BenchmarkListPatients20 measures a list of 20 patients with auditing on
-// (20 events in one INSERT, the sealer running each second) and off.
+// (20 events, the sealer running each second) and off: one caller at a
+// time, and (parallel) 4 per CPU at once, where reads share group INSERTs.
 func BenchmarkListPatients20(b *testing.B) {
 	for _, k := range dbtest.Kinds(b) {
-		for _, audit := range []bool{false, true} {
-			b.Run(fmt.Sprintf("%s/audit=%v", k, audit), func(b *testing.B) {
+		for _, c := range []struct{ audit, parallel bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+			audit, parallel := c.audit, c.parallel
+			name := fmt.Sprintf("%s/audit=%v", k, audit)
+			if parallel {
+				name += "/parallel"
+			}
+			b.Run(name, func(b *testing.B) {
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
 				db := dbtest.Open(b, k)
@@ -446,12 +696,24 @@ func BenchmarkListPatients20(b *testing.B) {
 				done := make(chan struct{})
 				go func() { s.Audit.RunSealer(ctx, time.Second, nil); close(done) }()
 				rctx := reqCtx("bench")
-				cpu0 := cpuTime()
-				b.ResetTimer()
-				for b.Loop() {
+				list := func() {
 					page, err := s.Patients.List(rctx, v, models.PatientFilter{}, models.PageRequest{First: ptr(20)})
 					if err != nil || len(page.Items) != 20 {
-						b.Fatal(err)
+						b.Error(err)
+					}
+				}
+				cpu0 := cpuTime()
+				b.ResetTimer()
+				if parallel {
+					b.SetParallelism(4)
+					b.RunParallel(func(pb *testing.PB) {
+						for pb.Next() {
+							list()
+						}
+					})
+				} else {
+					for b.Loop() {
+						list()
 					}
 				}
 				b.StopTimer()
@@ -470,4 +732,31 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestAuditOddText: the events' text (written by hand, not by Bun) comes
+// back exactly as sent, whatever it holds, and chains.
+func TestAuditOddText(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		s := database.New(db)
+		alice := mustUser(t, s, "alice@example.com")
+		root := mustSuperuser(t, s, "root@example.com")
+		p, err := s.Patients.Create(ctx, alice, patientIn("Ann"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		odd := `it's "odd" ? ?? $1 \ '' -- ; 日本 ` + "\t\u00e9"
+		rctx := models.WithRequestInfo(ctx, models.RequestInfo{IP: "::1", UserAgent: odd, RequestID: "odd?'"})
+		if _, err := s.Patients.Get(rctx, alice, p.ID); err != nil {
+			t.Fatal(err)
+		}
+		evs := auditOf(t, s, root, "odd?'")
+		if len(evs) != 1 || evs[0].UserAgent != odd || evs[0].IP != "::1" {
+			t.Fatalf("events %+v", evs)
+		}
+		if r, err := s.Audit.Verify(ctx); err != nil || !r.OK() || r.Sealed != 2 {
+			t.Fatalf("verify %+v %v", r, err)
+		}
+	})
 }

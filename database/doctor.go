@@ -11,7 +11,12 @@ import (
 // DoctorStore keeps the doctor directory. Every signed-in user can read
 // every doctor; only the user who created an entry (and superusers) may
 // change or delete it: anyone else gets Forbidden, since they can see it.
-type DoctorStore struct{ db *bun.DB }
+// Doctors are not patient data and are not audited; the mappings a method
+// reaches (or deletes) are.
+type DoctorStore struct {
+	db    *bun.DB
+	audit *AuditStore
+}
 
 // doctorSearch is the expression the trigram index doctors_search_trgm is
 // built on.
@@ -43,12 +48,29 @@ func (s *DoctorStore) ByIDs(ctx context.Context, v models.Viewer, ids []int64) (
 	return out, nil
 }
 
-// List returns one page of doctors matching f, newest first.
+// doctorSorts are the columns DoctorStore.List can order by
+// (models.PageRequest.OrderBy).
+var doctorSorts = sortColumns{
+	"name":             sortBy("lower(d.last_name)", "lower(d.first_name)"),
+	"specialization":   sortBy("d.specialization"),
+	"experience_years": sortBy("d.experience_years"),
+	"consultation_fee": sortBy("d.consultation_fee"),
+	"city":             sortByNullable("lower(d.city)"),
+	"created_at":       sortBy("d.created_at"),
+}
+
+// List returns one page of doctors matching f, newest first, or ordered by
+// pr.OrderBy: one of name (last, then first), specialization,
+// experience_years, consultation_fee, city, created_at. An unknown order is
+// Invalid.
 func (s *DoctorStore) List(ctx context.Context, v models.Viewer, f models.DoctorFilter, pr models.PageRequest) (*models.Page[*models.Doctor], error) {
 	if err := requireViewer(v); err != nil {
 		return nil, err
 	}
-	return list[*models.Doctor](ctx, s.db, pr, "d.id", func(q *bun.SelectQuery) *bun.SelectQuery {
+	if err := models.CheckSearch(f.Search); err != nil {
+		return nil, err
+	}
+	return listOrdered[*models.Doctor](ctx, s.db, pr, "d.id", doctorSorts, func(q *bun.SelectQuery) *bun.SelectQuery {
 		if f.Search != "" {
 			q = q.Where(doctorSearch, likePattern(f.Search))
 		}
@@ -130,36 +152,55 @@ func (s *DoctorStore) Update(ctx context.Context, v models.Viewer, id int64, in 
 	return d, changed, nil
 }
 
-// Delete removes the doctor id and its mappings.
+// Delete removes the doctor id and its mappings: NotFound if it does not
+// exist, Forbidden if it is another user's entry. The mappings are deleted
+// explicitly in the same transaction (not left to the cascade) so that each
+// deletion is audited, whoever's patient it assigned the doctor to.
 func (s *DoctorStore) Delete(ctx context.Context, v models.Viewer, id int64) error {
 	if _, err := s.editable(ctx, v, id); err != nil {
 		return err
 	}
-	res, err := s.db.NewDelete().Model((*models.Doctor)(nil)).Where("id = ?", id).Exec(ctx)
-	if err != nil {
-		return translate(err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return models.NotFound("Doctor")
-	}
-	return nil
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var mappingIDs []int64
+		if err := tx.NewDelete().Model((*models.Mapping)(nil)).Where("doctor_id = ?", id).
+			Returning("id").Scan(ctx, &mappingIDs); err != nil {
+			return translate(err)
+		}
+		res, err := tx.NewDelete().Model((*models.Doctor)(nil)).Where("id = ?", id).Exec(ctx)
+		if err != nil {
+			return translate(err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return models.NotFound("Doctor")
+		}
+		refs := make([]auditRef, len(mappingIDs))
+		for i, mid := range mappingIDs {
+			refs[i] = auditRef{models.AuditMapping, mid}
+		}
+		return s.audit.record(ctx, tx, v.UserID, models.AuditDelete, nil, refs...)
+	})
+	return translate(err)
 }
 
 // doctorOfPatient is a doctor with the patient it was reached through.
 type doctorOfPatient struct {
 	models.Doctor `bun:",extend"`
 	PatientID     int64 `bun:"patient_id"`
+	MappingID     int64 `bun:"mapping_id"`
 }
 
 // ByPatientIDs returns, for each of the viewer's patients, the doctors
 // assigned to it (with the given mapping status, if any), newest mapping
 // first. One query for all patients: the loader for Patient.doctors.
+// Who treats a patient is what a mapping records, so the mappings the
+// doctors were reached through are audited as read, as MappingStore's
+// readers do (not the patients: the caller reached them by reading those).
 func (s *DoctorStore) ByPatientIDs(ctx context.Context, v models.Viewer, patientIDs []int64, status *models.MappingStatus) (map[int64][]*models.Doctor, error) {
 	if err := requireViewer(v); err != nil {
 		return nil, err
 	}
 	var rows []doctorOfPatient
-	q := s.db.NewSelect().Model(&rows).ColumnExpr("d.*").ColumnExpr("m.patient_id").
+	q := s.db.NewSelect().Model(&rows).ColumnExpr("d.*").ColumnExpr("m.patient_id, m.id AS mapping_id").
 		Join("JOIN mappings AS m ON m.doctor_id = d.id").
 		Where("m.patient_id IN (?)", bun.In(patientIDs)).OrderExpr("m.id DESC")
 	if !v.Superuser {
@@ -172,8 +213,13 @@ func (s *DoctorStore) ByPatientIDs(ctx context.Context, v models.Viewer, patient
 		return nil, translate(err)
 	}
 	out := make(map[int64][]*models.Doctor)
+	refs := make([]auditRef, len(rows))
 	for i := range rows {
 		out[rows[i].PatientID] = append(out[rows[i].PatientID], &rows[i].Doctor)
+		refs[i] = auditRef{models.AuditMapping, rows[i].MappingID}
+	}
+	if err := s.audit.record(ctx, s.db, v.UserID, models.AuditRead, nil, refs...); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -74,13 +74,28 @@ func (s *MappingStore) ByIDs(ctx context.Context, v models.Viewer, ids []int64) 
 	return out, nil
 }
 
+// mappingSorts are the columns MappingStore.List can order by
+// (models.PageRequest.OrderBy); the names are the joined patient's and
+// doctor's (last, then first).
+var mappingSorts = sortColumns{
+	"status":       sortBy("m.status"),
+	"created_at":   sortBy("m.created_at"),
+	"patient_name": sortBy("lower(patient.last_name)", "lower(patient.first_name)"),
+	"doctor_name":  sortBy("lower(doctor.last_name)", "lower(doctor.first_name)"),
+}
+
 // List returns one page of the mappings of the viewer's patients matching
-// f, newest first, each with its patient and doctor.
+// f, newest first or ordered by pr.OrderBy (status, created_at,
+// patient_name or doctor_name; anything else is Invalid), each with its
+// patient and doctor.
 func (s *MappingStore) List(ctx context.Context, v models.Viewer, f models.MappingFilter, pr models.PageRequest) (*models.Page[*models.Mapping], error) {
 	if err := requireViewer(v); err != nil {
 		return nil, err
 	}
-	page, err := list[*models.Mapping](ctx, s.db, pr, "m.id", func(q *bun.SelectQuery) *bun.SelectQuery {
+	if err := models.CheckSearch(f.Search); err != nil {
+		return nil, err
+	}
+	page, err := listOrdered[*models.Mapping](ctx, s.db, pr, "m.id", mappingSorts, func(q *bun.SelectQuery) *bun.SelectQuery {
 		q = withParties(q, v)
 		if f.PatientID != nil {
 			q = q.Where("m.patient_id = ?", *f.PatientID)

@@ -72,12 +72,28 @@ func (s *PatientStore) ByIDs(ctx context.Context, v models.Viewer, ids []int64) 
 	return out, nil
 }
 
-// List returns one page of the viewer's patients matching f, newest first.
+// patientSorts are the columns PatientStore.List can order by
+// (models.PageRequest.OrderBy).
+var patientSorts = sortColumns{
+	"name":          sortBy("lower(p.last_name)", "lower(p.first_name)"),
+	"date_of_birth": sortBy("p.date_of_birth"),
+	"city":          sortByNullable("lower(p.city)"),
+	"gender":        sortBy("p.gender"),
+	"created_at":    sortBy("p.created_at"),
+	"updated_at":    sortBy("p.updated_at"),
+}
+
+// List returns one page of the viewer's patients matching f, newest first,
+// or ordered by pr.OrderBy: one of name (last, then first), date_of_birth,
+// city, gender, created_at, updated_at. An unknown order is Invalid.
 func (s *PatientStore) List(ctx context.Context, v models.Viewer, f models.PatientFilter, pr models.PageRequest) (*models.Page[*models.Patient], error) {
 	if err := requireViewer(v); err != nil {
 		return nil, err
 	}
-	page, err := list[*models.Patient](ctx, s.db, pr, "p.id", func(q *bun.SelectQuery) *bun.SelectQuery {
+	if err := models.CheckSearch(f.Search); err != nil {
+		return nil, err
+	}
+	page, err := listOrdered[*models.Patient](ctx, s.db, pr, "p.id", patientSorts, func(q *bun.SelectQuery) *bun.SelectQuery {
 		q = scopePatients(q, v)
 		if f.Search != "" {
 			q = q.Where(patientSearch, likePattern(f.Search))

@@ -56,6 +56,18 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 			return gqlErr
 		}
+		// An argument that gqlgen's own scalars could not coerce (an ID
+		// sent as 1.5 or {}) arrives as a *gqlerror.Error whose path runs
+		// past its field's into the argument (graphql.ProcessArgField);
+		// a resolver's error stops at the field. It is the client's
+		// mistake, and its message names Go types, nothing else.
+		if own, ok := err.(*gqlerror.Error); ok && own.Err != nil && isArgumentPath(ctx, own.Path) {
+			if gqlErr.Extensions == nil {
+				gqlErr.Extensions = map[string]any{}
+			}
+			gqlErr.Extensions["code"] = string(models.CodeInvalid)
+			return gqlErr
+		}
 		var own *gqlerror.Error
 		if errors.As(err, &own) && own.Err == nil {
 			if gqlErr.Extensions == nil {
@@ -73,6 +85,13 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			Extensions: map[string]any{"code": string(models.CodeInternal)},
 		}
 	}
+}
+
+// isArgumentPath reports whether path lies inside an argument of the field
+// being resolved: it is longer than the field's own path.
+func isArgumentPath(ctx context.Context, path ast.Path) bool {
+	fc := graphql.GetFieldContext(ctx)
+	return fc != nil && len(path) > len(fc.Path())
 }
 
 type unavailableKey struct{}

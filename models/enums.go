@@ -122,11 +122,11 @@ func (b BloodGroup) MarshalGQL(w io.Writer) { writeGQL(w, b.GQLName()) }
 func (b *BloodGroup) UnmarshalGQL(v any) error {
 	s, ok := v.(string)
 	if !ok {
-		return fmt.Errorf("BloodGroup must be a string")
+		return invalidEnum("BloodGroup must be a string.")
 	}
 	bg, ok := ParseBloodGroupGQL(s)
 	if !ok {
-		return fmt.Errorf("%q is not a valid BloodGroup", s)
+		return invalidEnum(fmt.Sprintf("%q is not a valid BloodGroup.", s))
 	}
 	*b = bg
 	return nil
@@ -137,11 +137,19 @@ func writeGQL(w io.Writer, s string) { _, _ = io.WriteString(w, strconv.Quote(s)
 func readGQL[T ~string](v any, name string, dst *T, valid func(T) bool) error {
 	s, ok := v.(string)
 	if !ok {
-		return fmt.Errorf("%s must be a string", name)
+		return invalidEnum(fmt.Sprintf("%s must be a string.", name))
 	}
 	if !valid(T(s)) {
-		return fmt.Errorf("%q is not a valid %s", s, name)
+		return invalidEnum(fmt.Sprintf("%q is not a valid %s.", s, name))
 	}
 	*dst = T(s)
 	return nil
 }
+
+// invalidEnum is the client's error for an enum value that is not one: an
+// Invalid *Error, so that GraphQL answers it as BAD_USER_INPUT (on the
+// field its path ends with) rather than as an internal error. The GraphQL
+// validator refuses most bad enum literals and variables itself; this is
+// what reaches the unmarshaler when it lets one through (a variable spelled
+// a_pos for BloodGroup).
+func invalidEnum(msg string) error { return &Error{Code: CodeInvalid, Message: msg} }

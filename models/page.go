@@ -21,6 +21,16 @@ type PageRequest struct {
 	Last   *int
 	Before string
 	Offset int
+	// OrderBy, when set, orders the list by a column instead: one of the
+	// names the entity's store allows (say "name" or "created_at" for
+	// patients; an unknown one is Invalid on "order_by"), ties broken by id
+	// in the same direction. Desc reverses it; without OrderBy, Desc is
+	// ignored. Cursors (After/Before) are keyset on id and so only valid
+	// with the default order: with OrderBy, page with First and Offset
+	// (After, Before or Last with OrderBy are Invalid on "order_by").
+	// GraphQL and REST leave OrderBy empty.
+	OrderBy string
+	Desc    bool
 	// WithTotal asks for the size of the whole filtered set as well.
 	WithTotal bool
 }
@@ -77,6 +87,9 @@ func (r PageRequest) Check() (Keyset, error) {
 	}
 	if r.Offset < 0 {
 		fe.Add("page", "must be positive")
+	}
+	if r.OrderBy != "" && (r.After != "" || r.Before != "" || r.Last != nil) {
+		fe.Add("order_by", "Cursors page by id: with order_by, use first and an offset (page), not after, before or last.")
 	}
 	cursor := func(name, c string) int64 {
 		if c == "" {

@@ -153,3 +153,16 @@ func (c *checker) birthDate(field string, d *Date, required bool, today Date) {
 		c.fe.Add(field, "Age must be between 0 and 150 years.")
 	}
 }
+
+// MaxSearchLen bounds a search term: a longer one cannot match any name,
+// email or phone, and would only cost the database work (SQLite refuses very
+// long LIKE patterns outright).
+const MaxSearchLen = 200
+
+// CheckSearch rejects a search term over MaxSearchLen characters.
+func CheckSearch(s string) error {
+	if utf8.RuneCountInString(s) > MaxSearchLen {
+		return InvalidField("search", fmt.Sprintf("Ensure this value has at most %d characters.", MaxSearchLen))
+	}
+	return nil
+}

@@ -284,6 +284,20 @@ func schemas() obj {
 		"MappingResponse":        envelopeOf(ref("Mapping")),
 		"MappingPage":            envelopeOf(pageOfSchema("Mapping")),
 		"PatientDoctorsResponse": envelopeOf(ref("PatientDoctors")),
+		"AuditEvent": closed(obj{
+			"id":          idSchema,
+			"occurred_at": dateTimeSchema,
+			"user_id":     orNull(obj{"type": "integer", "minimum": 1, "description": "The acting user; null for a failed sign-in with an unknown email."}),
+			"action":      enumOf(models.AuditActions, ""),
+			"record_type": enumOf(models.AuditRecordTypes, ""),
+			"record_id":   orNull(obj{"type": "integer", "minimum": 1, "description": "The record; for sign-in events the account, null when unknown."}),
+			"fields":      obj{"type": "array", "items": obj{"type": "string"}, "description": "Names of the changed fields (create and update); empty otherwise. Never values."},
+			"ip":          obj{"type": "string"},
+			"user_agent":  obj{"type": "string"},
+			"request_id":  obj{"type": "string"},
+			"hash":        orNull(obj{"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "The event's link in the hash chain; null until the sealer (about a second) has chained it."}),
+		}),
+		"AuditEventPage": envelopeOf(pageOfSchema("AuditEvent")),
 	}
 }
 
@@ -291,7 +305,7 @@ func schemas() obj {
 var errorDescriptions = map[int]string{
 	400: "Invalid input: errors names every failing field or query parameter (also malformed JSON, JSON that is not an object, and duplicates: a taken email or license number, a doctor already assigned to the patient).",
 	401: "No, a malformed, an expired or a revoked token; or wrong credentials.",
-	403: "Another user's doctor: readable, not changeable.",
+	403: "Another user's doctor: readable, not changeable; the audit trail, for anyone but a superuser.",
 	404: "No such record, or not yours (the same answer); a non-numeric id; a page past the end (\"Invalid page.\").",
 	413: "The request body is over the server's limit.",
 	415: "A body was sent without Content-Type: application/json.",
@@ -458,6 +472,19 @@ func document() obj {
 			"delete": op{tag: "mappings", summary: "Remove a doctor from a patient", params: []obj{mappingID},
 				status: 200, response: "EmptyResponse", errors: []int{404}}.build("deleteMapping"),
 		},
+		"/audit/": obj{
+			"get": op{tag: "audit", summary: "Read the audit trail",
+				desc: "Superusers only (403 for anyone else). Every read and change of a patient or mapping, and every sign-in, newest first. Events name records and fields, never values.",
+				params: append([]obj{
+					queryParam("user_id", "The acting user's id.", idSchema),
+					queryParam("record_type", "Kind of record.", enumOf(models.AuditRecordTypes, "")),
+					queryParam("record_id", "Record id (with record_type: that record).", idSchema),
+					queryParam("action", "What was done.", enumOf(models.AuditActions, "")),
+					queryParam("since", "Events at or after this time (RFC 3339).", dateTimeSchema),
+					queryParam("until", "Events before this time (RFC 3339); not before since.", dateTimeSchema),
+				}, pageParams...),
+				status: 200, response: "AuditEventPage", errors: []int{400, 403, 404}}.build("listAuditEvents"),
+		},
 		"/schema/": obj{"get": obj{
 			"operationId": "schema", "tags": []string{"meta"}, "summary": "This OpenAPI document", "security": []any{},
 			"responses": obj{"200": obj{"description": "OpenAPI 3.1 JSON", "content": jsonContent(obj{"type": "object"})}},
@@ -489,6 +516,7 @@ func document() obj {
 			{"name": "patients", "description": "Your patients: only you (and superusers) see them."},
 			{"name": "doctors", "description": "The shared doctor directory: everyone reads, the creator changes."},
 			{"name": "mappings", "description": "Doctors assigned to your patients."},
+			{"name": "audit", "description": "The audit trail, for superusers."},
 			{"name": "meta", "description": "This document."},
 		},
 		"paths": paths,

@@ -12,8 +12,9 @@ import (
 	"healthcare/models"
 )
 
-// maxSearchLen bounds a search term: longer ones cannot match a name.
-const maxSearchLen = 200
+// maxSearchLen is the models' bound on a search term, checked early here so
+// the 400 names the query parameter.
+const maxSearchLen = models.MaxSearchLen
 
 // query reads the query parameters of a list. An empty value is the same as
 // an absent one; a value that is not what the parameter takes is reported

@@ -69,6 +69,8 @@ func NewHandler(store *database.Store, authSvc *auth.Service, log *slog.Logger) 
 		http.MethodGet: h.getMapping, http.MethodPatch: h.patchMapping, http.MethodDelete: h.deleteMapping,
 	}))
 
+	r.Handle("/audit", h.methods(methods{http.MethodGet: h.listAudit}))
+
 	r.Handle("/schema", h.methods(methods{http.MethodGet: h.schema}))
 	r.Handle("/docs", h.methods(methods{http.MethodGet: h.docs}))
 	h.router = r
