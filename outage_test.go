@@ -123,7 +123,7 @@ func TestDatabaseOutage(t *testing.T) {
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := outageClient.Do(req)
 		if err != nil {
 			return 0, nil
 		}
@@ -213,6 +213,10 @@ func TestDatabaseOutage(t *testing.T) {
 		}
 	}
 }
+
+// outageClient bounds every request, so a hang fails the test instead of
+// stalling the suite.
+var outageClient = &http.Client{Timeout: 40 * time.Second}
 
 // path walks decoded JSON.
 func path(v any, keys ...any) any {

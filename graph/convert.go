@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -14,10 +13,7 @@ import (
 )
 
 // parseID reads a numeric ID; anything else names no record.
-func parseID(s string) (int64, bool) {
-	id, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-	return id, err == nil && id > 0
-}
+func parseID(s string) (int64, bool) { return models.ParseID(s) }
 
 // optID parses an optional ID filter; a malformed one is invalid input on field.
 func optID(s *string, field string) (*int64, error) {

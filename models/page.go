@@ -120,3 +120,13 @@ func (r PageRequest) Check() (Keyset, error) {
 	}
 	return k, nil
 }
+
+// ParseID reads a record id as the APIs spell it: a positive decimal
+// integer, no sign, no spaces. Anything else names no record.
+func ParseID(s string) (int64, bool) {
+	if s == "" || s[0] < '0' || s[0] > '9' {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	return id, err == nil && id > 0
+}

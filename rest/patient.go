@@ -2,7 +2,6 @@ package rest
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -30,8 +29,8 @@ func today() models.Date { return models.DateOf(time.Now().UTC()) }
 // pathID reads the id in the path parameter name; anything but a positive
 // integer names no record, so it is that record's 404.
 func pathID(r *http.Request, name, what string) (int64, error) {
-	id, err := strconv.ParseInt(chi.URLParam(r, name), 10, 64)
-	if err != nil || id <= 0 {
+	id, ok := models.ParseID(chi.URLParam(r, name))
+	if !ok {
 		return 0, models.NotFound(what)
 	}
 	return id, nil
