@@ -110,6 +110,9 @@ func testApp(t *testing.T) *app {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.db.Close() })
+	if st, err := os.Stat(cfg.SQLitePath); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("embedded database file mode: %v %v", st.Mode(), err)
+	}
 	return a
 }
 

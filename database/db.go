@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -56,6 +57,11 @@ func Open(ctx context.Context, cfg Config) (*bun.DB, error) {
 		path := cfg.SQLitePath
 		if path == "" {
 			path = "healthcare.db"
+		}
+		// The file holds health records: only its owner may read it. SQLite
+		// gives its -wal and -shm files the database file's permissions.
+		if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
+			f.Close()
 		}
 		sqldb, err := sql.Open("sqlite", SQLiteDSN(path))
 		if err != nil {

@@ -427,6 +427,12 @@ func TestRecords(t *testing.T) {
 			if r := e.do(bob, `mutation($id: ID!) { deleteMapping(id: $id) }`, map[string]any{"id": mid}); r.code() != "NOT_FOUND" {
 				t.Fatalf("bob deletes: %s", r.Raw)
 			}
+			if r := e.do(bob, `mutation($id: ID!) { updateMapping(id: $id, input: {notes: "x"}) { id } }`, map[string]any{"id": mid}); r.code() != "NOT_FOUND" {
+				t.Fatalf("bob updates: %s", r.Raw)
+			}
+			if d := e.ok(bob, `{ mappings { totalCount } patients { totalCount } }`, nil); path(d, "mappings", "totalCount") != 0.0 || path(d, "patients", "totalCount") != 0.0 {
+				t.Fatalf("bob's lists show alice's records: %v", d)
+			}
 			if d := e.ok(alice, `mutation($id: ID!) { deleteMapping(id: $id) }`, map[string]any{"id": mid}); path(d, "deleteMapping") != mid {
 				t.Fatal(d)
 			}
