@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"healthcare/database"
 	"healthcare/models"
 )
@@ -198,12 +196,13 @@ type auditLinks struct {
 	mappings map[int64]bool
 }
 
-// auditLinks looks up the accounts and records the events name. The
-// patients and assignments are looked up by id alone, not through
-// PatientStore.ByIDs or MappingStore.ByIDs: those record a read of every
-// record they return, and listing the trail reads no patient.
+// auditLinks looks up the accounts and records the events name, in one
+// query per kind. Whether a patient or assignment still exists is asked of
+// the audit store (ids only), not of PatientStore.ByIDs or
+// MappingStore.ByIDs: those record a read of every record they return, and
+// listing the trail reads no patient.
 func (h *handler) auditLinks(ctx context.Context, evs []*models.AuditEvent) (*auditLinks, error) {
-	l := &auditLinks{prefix: h.prefix, users: map[int64]*models.User{}, patients: map[int64]bool{}, mappings: map[int64]bool{}}
+	l := &auditLinks{prefix: h.prefix}
 	ids := map[string][]int64{}
 	for _, e := range evs {
 		if e.UserID != nil {
@@ -213,35 +212,16 @@ func (h *handler) auditLinks(ctx context.Context, evs []*models.AuditEvent) (*au
 			ids[e.RecordType] = append(ids[e.RecordType], *e.RecordID)
 		}
 	}
-	for _, id := range ids[models.AuditUser] {
-		if _, seen := l.users[id]; seen {
-			continue
-		}
-		u, err := h.store.Users.ByID(ctx, id)
-		switch {
-		case err == nil:
-			l.users[id] = u
-		case models.ErrorCode(err) == models.CodeNotFound:
-			l.users[id] = nil
-		default:
-			return nil, err
-		}
+	var err error
+	if l.users, err = h.store.Users.ByIDs(ctx, ids[models.AuditUser]); err != nil {
+		return nil, err
 	}
-	for typ, dst := range map[string]map[int64]bool{models.AuditPatient: l.patients, models.AuditMapping: l.mappings} {
-		if len(ids[typ]) == 0 {
-			continue
-		}
-		var found []int64
-		model := any((*models.Patient)(nil))
-		if typ == models.AuditMapping {
-			model = (*models.Mapping)(nil)
-		}
-		if err := h.store.DB.NewSelect().Model(model).Column("id").Where("id IN (?)", bun.In(ids[typ])).Scan(ctx, &found); err != nil {
-			return nil, err
-		}
-		for _, id := range found {
-			dst[id] = true
-		}
+	v := viewerFrom(ctx)
+	if l.patients, err = h.store.Audit.Existing(ctx, v, models.AuditPatient, ids[models.AuditPatient]); err != nil {
+		return nil, err
+	}
+	if l.mappings, err = h.store.Audit.Existing(ctx, v, models.AuditMapping, ids[models.AuditMapping]); err != nil {
+		return nil, err
 	}
 	return l, nil
 }

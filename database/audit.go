@@ -709,3 +709,29 @@ func (a *AuditStore) RunSealer(ctx context.Context, every time.Duration, log *sl
 		}
 	}
 }
+
+// Existing returns which of the ids of records of type typ (patient or
+// mapping) still exist, for linking events to their records. Superusers
+// only, like the trail itself; it reads no record data, so it records no
+// read event.
+func (a *AuditStore) Existing(ctx context.Context, v models.Viewer, typ string, ids []int64) (map[int64]bool, error) {
+	if err := requireViewer(v); err != nil {
+		return nil, err
+	}
+	if !v.Superuser {
+		return nil, models.Forbidden("Only superusers may read the audit trail.")
+	}
+	table := map[string]string{models.AuditPatient: "patients", models.AuditMapping: "mappings"}[typ]
+	out := make(map[int64]bool, len(ids))
+	if table == "" || len(ids) == 0 {
+		return out, nil
+	}
+	var found []int64
+	if err := a.db.NewSelect().Table(table).Column("id").Where("id IN (?)", bun.In(ids)).Scan(ctx, &found); err != nil {
+		return nil, translate(err)
+	}
+	for _, id := range found {
+		out[id] = true
+	}
+	return out, nil
+}

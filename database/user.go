@@ -69,3 +69,18 @@ func (s *UserStore) SetFlags(ctx context.Context, id int64, active, superuser bo
 	}
 	return nil
 }
+
+// ByIDs returns the accounts with these ids, by id.
+func (s *UserStore) ByIDs(ctx context.Context, ids []int64) (map[int64]*models.User, error) {
+	var us []*models.User
+	if len(ids) > 0 {
+		if err := s.db.NewSelect().Model(&us).Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+			return nil, translate(err)
+		}
+	}
+	out := make(map[int64]*models.User, len(us))
+	for _, u := range us {
+		out[u.ID] = u
+	}
+	return out, nil
+}
