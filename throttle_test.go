@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,9 +17,12 @@ import (
 
 // throttledApp opens the program with login limited to 3 attempts per
 // account per minute, on databaseURL (empty: a fresh SQLite file).
-func throttledApp(t *testing.T, databaseURL string) *httptest.Server {
+func throttledApp(t *testing.T, databaseURL string, extra ...string) *httptest.Server {
 	t.Helper()
 	env := map[string]string{"THROTTLE_LOGIN_ACCOUNT": "3/1m", "THROTTLE_LOGIN_IP": "100/1m", "THROTTLE_REGISTER_IP": "2/1m", "SECRET_KEY": strings.Repeat("t", 40), "FIELD_ENCRYPTION_KEY": testFieldKey}
+	for i := 0; i+1 < len(extra); i += 2 {
+		env[extra[i]] = extra[i+1]
+	}
 	if databaseURL != "" {
 		env["DATABASE_URL"] = databaseURL
 	} else {
@@ -109,6 +114,29 @@ func TestThrottle(t *testing.T) {
 			t.Fatalf("fourth attempt on the second instance: %d %v", resp.StatusCode, out)
 		}
 	})
+}
+
+// TestThrottleRedis: with REDIS_URL, two server processes with databases of
+// their own still share one count.
+func TestThrottleRedis(t *testing.T) {
+	url := os.Getenv("TEST_REDIS_URL")
+	if url == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CI=true but TEST_REDIS_URL is not set")
+		}
+		t.Skip("set TEST_REDIS_URL")
+	}
+	one, two := throttledApp(t, "", "REDIS_URL", url), throttledApp(t, "", "REDIS_URL", url)
+	victim := fmt.Sprintf("redis%d@example.com", time.Now().UnixNano())
+	body := `{"email": "` + victim + `", "password": "guess-number-3"}`
+	for i, srv := range []*httptest.Server{one, two, one} {
+		if resp, out := postJSON(t, srv.URL+"/api/auth/login/", body); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: %d %v", i+1, resp.StatusCode, out)
+		}
+	}
+	if resp, out := postJSON(t, two.URL+"/api/auth/login/", body); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("fourth attempt, other process: %d %v", resp.StatusCode, out)
+	}
 }
 
 func TestParseRate(t *testing.T) {
