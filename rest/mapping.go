@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -133,66 +134,16 @@ func (h *Handler) doctorsOfPatient(w http.ResponseWriter, r *http.Request) error
 	return h.writeData(w, r, http.StatusOK, "Doctors for patient retrieved successfully", data)
 }
 
-// getMapping is GET /mappings/detail/{id}/.
-func (h *Handler) getMapping(w http.ResponseWriter, r *http.Request) error {
-	v, err := auth.RequireViewer(r.Context())
-	if err != nil {
-		return err
+// mappings serves the read, update and delete of one mapping by its own id:
+// visible exactly when its patient is the viewer's (others' are 404). Only
+// reason, notes and status change; patient and doctor never do.
+func (h *Handler) mappings() resource[models.Mapping, models.MappingPatch] {
+	return resource[models.Mapping, models.MappingPatch]{
+		name: "Mapping", get: h.store.Mappings.Get, remove: h.store.Mappings.Delete,
+		update: func(ctx context.Context, v models.Viewer, id int64, in models.MappingPatch, _ bool) (*models.Mapping, []string, error) {
+			return h.store.Mappings.Update(ctx, v, id, in)
+		},
+		validate: func(in *models.MappingPatch, _ bool) error { return in.Validate() },
+		out:      func(m *models.Mapping) any { return mappingOut(m) },
 	}
-	id, err := pathID(r, "id", "Mapping")
-	if err != nil {
-		return err
-	}
-	m, err := h.store.Mappings.Get(r.Context(), v, id)
-	if err != nil {
-		return err
-	}
-	return h.writeData(w, r, http.StatusOK, "Mapping retrieved successfully", mappingOut(m))
-}
-
-// patchMapping is PATCH /mappings/detail/{id}/: reason, notes or status;
-// the patient and doctor of a mapping never change.
-func (h *Handler) patchMapping(w http.ResponseWriter, r *http.Request) error {
-	v, err := auth.RequireViewer(r.Context())
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id", "Mapping")
-	if err != nil {
-		return err
-	}
-	obj, err := readObject(r)
-	if err != nil {
-		return err
-	}
-	var in models.MappingPatch
-	if fe := fill(&in, obj); len(fe) > 0 {
-		// The empty patch writes nothing: it is the store's 404 check.
-		if _, _, err := h.store.Mappings.Update(r.Context(), v, id, models.MappingPatch{}); err != nil {
-			return err
-		}
-		return invalid(fe, in.Validate())
-	}
-	m, _, err := h.store.Mappings.Update(r.Context(), v, id, in)
-	if err != nil {
-		return err
-	}
-	return h.writeData(w, r, http.StatusOK, "Mapping updated successfully", mappingOut(m))
-}
-
-// deleteMapping is DELETE /mappings/detail/{id}/: the doctor is removed from
-// the patient.
-func (h *Handler) deleteMapping(w http.ResponseWriter, r *http.Request) error {
-	v, err := auth.RequireViewer(r.Context())
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id", "Mapping")
-	if err != nil {
-		return err
-	}
-	if err := h.store.Mappings.Delete(r.Context(), v, id); err != nil {
-		return err
-	}
-	return h.writeData(w, r, http.StatusOK, "Mapping deleted successfully", nil)
 }

@@ -9,8 +9,8 @@ import (
 )
 
 // resource is the create, read, update and delete of one kind of record
-// (patients, doctors): the same five handlers over that kind's store
-// methods, patch type and JSON shape.
+// (patients, doctors, and mappings by id, which are created otherwise): the
+// same handlers over that kind's store methods, patch type and JSON shape.
 type resource[M any, P any] struct {
 	name     string // "Patient": messages and 404s
 	get      func(ctx context.Context, v models.Viewer, id int64) (*M, error)

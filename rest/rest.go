@@ -65,8 +65,10 @@ func NewHandler(store *database.Store, authSvc *auth.Service, log *slog.Logger) 
 
 	r.Handle("/mappings", h.methods(methods{http.MethodGet: h.listMappings, http.MethodPost: h.createMapping}))
 	r.Handle("/mappings/{patient_id}", h.methods(methods{http.MethodGet: h.doctorsOfPatient}))
+	mappings := h.mappings()
 	r.Handle("/mappings/detail/{id}", h.methods(methods{
-		http.MethodGet: h.getMapping, http.MethodPatch: h.patchMapping, http.MethodDelete: h.deleteMapping,
+		http.MethodGet: mappings.getHandler(h), http.MethodPatch: mappings.updateHandler(h, false),
+		http.MethodDelete: mappings.deleteHandler(h),
 	}))
 
 	r.Handle("/audit", h.methods(methods{http.MethodGet: h.listAudit}))
