@@ -36,12 +36,7 @@ func (r *queryResolver) AuditEvents(ctx context.Context, first *int, after *stri
 	if err != nil {
 		return nil, err
 	}
-	c := &model.AuditEventConnection{Nodes: page.Items, TotalCount: max(page.Total, 0), Edges: make([]*model.AuditEventEdge, len(page.Items))}
-	for i, n := range page.Items {
-		c.Edges[i] = &model.AuditEventEdge{Cursor: models.Cursor(n.ID), Node: n}
-	}
-	c.PageInfo = pageInfo(page, func(n *models.AuditEvent) int64 { return n.ID })
-	return c, nil
+	return auditEventConnection(page), nil
 }
 
 // AuditEvent returns AuditEventResolver implementation.

@@ -44,40 +44,44 @@ func pageRequest(ctx context.Context, first *int, after *string, last *int, befo
 	}
 }
 
-func pageInfo[T any](p *models.Page[T], id func(T) int64) *model.PageInfo {
+// connection returns what every connection holds besides its nodes: an
+// edge per node with its cursor, and the page info. id reads a node's id;
+// edge makes the connection's own edge type.
+func connection[T, E any](p *models.Page[T], id func(T) int64, edge func(cursor string, node T) E) ([]E, *model.PageInfo) {
+	edges := make([]E, len(p.Items))
+	for i, n := range p.Items {
+		edges[i] = edge(models.Cursor(id(n)), n)
+	}
 	pi := &model.PageInfo{HasNextPage: p.HasNext, HasPreviousPage: p.HasPrevious}
 	if n := len(p.Items); n > 0 {
 		start, end := models.Cursor(id(p.Items[0])), models.Cursor(id(p.Items[n-1]))
 		pi.StartCursor, pi.EndCursor = &start, &end
 	}
-	return pi
+	return edges, pi
 }
 
 func patientConnection(p *models.Page[*models.Patient]) *model.PatientConnection {
-	c := &model.PatientConnection{Nodes: p.Items, TotalCount: max(p.Total, 0), Edges: make([]*model.PatientEdge, len(p.Items))}
-	for i, n := range p.Items {
-		c.Edges[i] = &model.PatientEdge{Cursor: models.Cursor(n.ID), Node: n}
-	}
-	c.PageInfo = pageInfo(p, func(n *models.Patient) int64 { return n.ID })
-	return c
+	edges, info := connection(p, func(n *models.Patient) int64 { return n.ID },
+		func(c string, n *models.Patient) *model.PatientEdge { return &model.PatientEdge{Cursor: c, Node: n} })
+	return &model.PatientConnection{Nodes: p.Items, Edges: edges, PageInfo: info, TotalCount: max(p.Total, 0)}
 }
 
 func doctorConnection(p *models.Page[*models.Doctor]) *model.DoctorConnection {
-	c := &model.DoctorConnection{Nodes: p.Items, TotalCount: max(p.Total, 0), Edges: make([]*model.DoctorEdge, len(p.Items))}
-	for i, n := range p.Items {
-		c.Edges[i] = &model.DoctorEdge{Cursor: models.Cursor(n.ID), Node: n}
-	}
-	c.PageInfo = pageInfo(p, func(n *models.Doctor) int64 { return n.ID })
-	return c
+	edges, info := connection(p, func(n *models.Doctor) int64 { return n.ID },
+		func(c string, n *models.Doctor) *model.DoctorEdge { return &model.DoctorEdge{Cursor: c, Node: n} })
+	return &model.DoctorConnection{Nodes: p.Items, Edges: edges, PageInfo: info, TotalCount: max(p.Total, 0)}
 }
 
 func mappingConnection(p *models.Page[*models.Mapping]) *model.MappingConnection {
-	c := &model.MappingConnection{Nodes: p.Items, TotalCount: max(p.Total, 0), Edges: make([]*model.MappingEdge, len(p.Items))}
-	for i, n := range p.Items {
-		c.Edges[i] = &model.MappingEdge{Cursor: models.Cursor(n.ID), Node: n}
-	}
-	c.PageInfo = pageInfo(p, func(n *models.Mapping) int64 { return n.ID })
-	return c
+	edges, info := connection(p, func(n *models.Mapping) int64 { return n.ID },
+		func(c string, n *models.Mapping) *model.MappingEdge { return &model.MappingEdge{Cursor: c, Node: n} })
+	return &model.MappingConnection{Nodes: p.Items, Edges: edges, PageInfo: info, TotalCount: max(p.Total, 0)}
+}
+
+func auditEventConnection(p *models.Page[*models.AuditEvent]) *model.AuditEventConnection {
+	edges, info := connection(p, func(n *models.AuditEvent) int64 { return n.ID },
+		func(c string, n *models.AuditEvent) *model.AuditEventEdge { return &model.AuditEventEdge{Cursor: c, Node: n} })
+	return &model.AuditEventConnection{Nodes: p.Items, Edges: edges, PageInfo: info, TotalCount: max(p.Total, 0)}
 }
 
 func authPayload(r *auth.Result) *model.AuthPayload {
