@@ -15,6 +15,7 @@ type ctxKey struct{}
 
 type viewerState struct {
 	viewer models.Viewer
+	user   *models.User // the account the token named, as read for this request
 	err    error
 }
 
@@ -68,7 +69,7 @@ func (s *Service) resolve(ctx context.Context, header string) viewerState {
 	if u.PasswordChangedAt != nil && c.IssuedAt != nil && c.IssuedAt.Time.Before(u.PasswordChangedAt.Truncate(time.Second)) {
 		return viewerState{err: models.Unauthenticated("Token was issued before the password changed; sign in again.")}
 	}
-	return viewerState{viewer: models.Viewer{UserID: u.ID, Superuser: u.IsSuperuser}}
+	return viewerState{viewer: models.Viewer{UserID: u.ID, Superuser: u.IsSuperuser}, user: u}
 }
 
 // ViewerFrom returns the viewer of the request, anonymous if no token was
@@ -82,6 +83,15 @@ func ViewerFrom(ctx context.Context) (models.Viewer, error) {
 		return v.viewer, v.err
 	}
 	return models.Viewer{}, nil
+}
+
+// userFrom returns the account the request's token named, if this request
+// has already read it.
+func userFrom(ctx context.Context) *models.User {
+	if f, ok := ctx.Value(ctxKey{}).(func() viewerState); ok {
+		return f().user
+	}
+	return nil
 }
 
 // WithViewer returns ctx carrying v (for the admin console's session).

@@ -191,9 +191,14 @@ func TestAuthFlow(t *testing.T) {
 		access, refresh := e.signup("Ann@Example.com")
 
 		t.Run("me_ok", func(t *testing.T) {
+			e.counter.Reset()
 			d := e.ok(access, `{ me { id name email dateJoined } }`, nil)
 			if path(d, "me", "email") != "ann@example.com" {
 				t.Fatalf("me: %v", d)
+			}
+			// The account the token names is read once, by the middleware.
+			if n := e.counter.Count(); n != 1 {
+				t.Fatalf("me ran %d statements, want 1", n)
 			}
 		})
 		t.Run("register_invalid_400", func(t *testing.T) {
