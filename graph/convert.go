@@ -80,7 +80,9 @@ func mappingConnection(p *models.Page[*models.Mapping]) *model.MappingConnection
 
 func auditEventConnection(p *models.Page[*models.AuditEvent]) *model.AuditEventConnection {
 	edges, info := connection(p, func(n *models.AuditEvent) int64 { return n.ID },
-		func(c string, n *models.AuditEvent) *model.AuditEventEdge { return &model.AuditEventEdge{Cursor: c, Node: n} })
+		func(c string, n *models.AuditEvent) *model.AuditEventEdge {
+			return &model.AuditEventEdge{Cursor: c, Node: n}
+		})
 	return &model.AuditEventConnection{Nodes: p.Items, Edges: edges, PageInfo: info, TotalCount: max(p.Total, 0)}
 }
 
