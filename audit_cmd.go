@@ -12,7 +12,7 @@ import (
 // command exits non-zero; the report names the first event where the chain
 // breaks.
 func verifyAudit(ctx context.Context, a *app, out io.Writer) error {
-	r, err := a.store.Audit.Verify(ctx)
+	r, err := a.audit.Verify(ctx)
 	if err != nil {
 		return err
 	}

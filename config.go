@@ -16,8 +16,8 @@ import (
 	"github.com/joho/godotenv"
 
 	"healthcare/auth"
+	"healthcare/database"
 	"healthcare/graph"
-	"healthcare/models"
 )
 
 // config is everything the server reads from its environment (and an
@@ -44,6 +44,11 @@ type config struct {
 	FieldOldKeys   []string      // FIELD_ENCRYPTION_OLD_KEYS: still open, until rotate-keys
 	RedisURL       string        // throttling counters in Redis instead of the database
 	Throttle       auth.Throttle // rates only; the counter is wired in open
+	PublicURL      *url.URL      // PUBLIC_URL: how clients reach us (links)
+	HashWorkers    int           // HASH_WORKERS: concurrent password hashes (0: one per CPU)
+	HashQueue      int           // HASH_QUEUE: requests waiting for a hash slot (0: 16 per worker)
+	SessionCache   time.Duration // SESSION_CACHE: how long a session's state is reused
+	ReadTimeout    time.Duration // READ_TIMEOUT: the time a client has to send a whole request
 }
 
 // loadConfig reads the configuration; env is os.LookupEnv in production.
@@ -112,7 +117,7 @@ func loadConfig(env func(string) (string, bool)) (*config, error) {
 	c.RedisURL = str("REDIS_URL", "")
 	c.FieldKey = str("FIELD_ENCRYPTION_KEY", "")
 	if c.FieldKey != "" {
-		if _, err := models.ParseFieldKey(c.FieldKey); err != nil {
+		if _, err := database.ParseFieldKey(c.FieldKey); err != nil {
 			errs = append(errs, fmt.Errorf("FIELD_ENCRYPTION_KEY: %w", err))
 		}
 	}
@@ -120,14 +125,15 @@ func loadConfig(env func(string) (string, bool)) (*config, error) {
 		if k = strings.TrimSpace(k); k == "" {
 			continue
 		}
-		if _, err := models.ParseFieldKey(k); err != nil {
+		if _, err := database.ParseFieldKey(k); err != nil {
 			errs = append(errs, fmt.Errorf("FIELD_ENCRYPTION_OLD_KEYS: %w", err))
 		}
 		c.FieldOldKeys = append(c.FieldOldKeys, k)
 	}
 	c.Throttle = *auth.DefaultThrottle(nil)
 	for k, dst := range map[string]*auth.Rate{
-		"THROTTLE_LOGIN_ACCOUNT": &c.Throttle.LoginAcct, "THROTTLE_LOGIN_IP": &c.Throttle.LoginIP, "THROTTLE_REGISTER_IP": &c.Throttle.Register,
+		"THROTTLE_LOGIN_ACCOUNT": &c.Throttle.Pair, "THROTTLE_LOGIN_IP": &c.Throttle.Network,
+		"THROTTLE_LOGIN_SLOWDOWN": &c.Throttle.Account, "THROTTLE_REGISTER_IP": &c.Throttle.Register,
 	} {
 		if v := str(k, ""); v != "" {
 			r, err := auth.ParseRate(v)
@@ -144,15 +150,28 @@ func loadConfig(env func(string) (string, bool)) (*config, error) {
 		if o = strings.TrimSpace(o); o == "" {
 			continue
 		}
-		if o == "*" {
-			errs = append(errs, errors.New("CORS_ALLOWED_ORIGINS: list the origins; a wildcard is not allowed with credentials"))
+		origin, err := exactOrigin(o)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("CORS_ALLOWED_ORIGINS: %w", err))
 			continue
 		}
-		if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" {
-			errs = append(errs, fmt.Errorf("CORS_ALLOWED_ORIGINS: %q is not an origin like https://app.example.com", o))
-			continue
+		c.CORSOrigins = append(c.CORSOrigins, origin)
+	}
+	if v := str("PUBLIC_URL", ""); v != "" {
+		if origin, err := exactOrigin(v); err != nil {
+			errs = append(errs, fmt.Errorf("PUBLIC_URL: %w", err))
+		} else {
+			c.PublicURL, _ = url.Parse(origin)
 		}
-		c.CORSOrigins = append(c.CORSOrigins, o)
+	}
+	c.ReadTimeout = duration("READ_TIMEOUT", 30*time.Second)
+	c.HashWorkers = integer("HASH_WORKERS", 0)
+	c.HashQueue = integer("HASH_QUEUE", 0)
+	c.SessionCache = time.Minute
+	if v := str("SESSION_CACHE", ""); v == "0" || v == "off" {
+		c.SessionCache = -1
+	} else if v != "" {
+		c.SessionCache = duration("SESSION_CACHE", time.Minute)
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(str("LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
@@ -188,6 +207,27 @@ func loadConfig(env func(string) (string, bool)) (*config, error) {
 		errs = append(errs, fmt.Errorf("SECRET_KEY: must be at least %d characters of random text", auth.MinSecretLen))
 	}
 	return c, errors.Join(errs...)
+}
+
+// exactOrigin returns s if it is exactly an origin, scheme://host[:port]
+// with scheme http or https: no path, no query, no user, and no wildcard or
+// pattern of any kind (a browser origin is matched exactly, so a pattern
+// is always a mistake, and with credentials a dangerous one).
+func exactOrigin(s string) (string, error) {
+	u, err := url.Parse(s)
+	switch {
+	case strings.ContainsAny(s, "*?"):
+		return "", fmt.Errorf("%q: list each origin exactly; wildcards and patterns are not allowed", s)
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "":
+		return "", fmt.Errorf("%q is not an origin like https://app.example.com", s)
+	}
+	if u.Port() != "" {
+		if p, err := strconv.Atoi(u.Port()); err != nil || p < 1 || p > 65535 {
+			return "", fmt.Errorf("%q has no valid port", s)
+		}
+	}
+	return u.Scheme + "://" + strings.ToLower(u.Host), nil
 }
 
 // envWithDotenv looks a variable up in the process environment, then in
@@ -241,7 +281,7 @@ func (c *config) ensureSecret(log *slog.Logger) error {
 // start and kept beside the database file (mode 0600); with PostgreSQL the
 // server refuses to start, since every node must share the key and losing
 // it loses the data.
-func (c *config) fieldCipher(log *slog.Logger) (*models.FieldCipher, error) {
+func (c *config) fieldCipher(log *slog.Logger) (*database.FieldCipher, error) {
 	if c.FieldKey == "" {
 		switch {
 		case c.Debug:
@@ -267,11 +307,11 @@ func (c *config) fieldCipher(log *slog.Logger) (*models.FieldCipher, error) {
 	}
 	keys := make([][]byte, 0, 1+len(c.FieldOldKeys))
 	for _, s := range append([]string{c.FieldKey}, c.FieldOldKeys...) {
-		k, err := models.ParseFieldKey(s)
+		k, err := database.ParseFieldKey(s)
 		if err != nil {
 			return nil, fmt.Errorf("field encryption key: %w", err)
 		}
 		keys = append(keys, k)
 	}
-	return models.NewFieldCipher(keys...)
+	return database.NewFieldCipher(keys...)
 }

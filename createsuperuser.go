@@ -74,7 +74,7 @@ func createSuperuser(ctx context.Context, svc *auth.Service, args []string, in i
 			return err
 		}
 	}
-	u, err := svc.CreateUser(ctx, ri, true)
+	u, err := svc.CreateSuperuser(ctx, ri)
 	if err != nil {
 		var me *models.Error
 		if errors.As(err, &me) && len(me.Fields) > 0 {

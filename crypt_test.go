@@ -97,17 +97,17 @@ func TestFieldEncryption(t *testing.T) {
 			// rotate-keys has re-sealed everything.
 			a.db.Close()
 			b := cryptApp(t, kind, where, map[string]string{"FIELD_ENCRYPTION_KEY": otherFieldKey, "FIELD_ENCRYPTION_OLD_KEYS": testFieldKey})
-			n, err := database.RotateFieldKeys(context.Background(), b.db, 2)
+			n, err := database.RotateFieldKeys(context.Background(), b.db, b.cipher, 2)
 			if err != nil || n != 1 {
 				t.Fatalf("rotate: %d %v", n, err)
 			}
-			newID := models.FieldCipherInUse().CurrentKeyID()
+			newID := b.cipher.CurrentKeyID()
 			for i, v := range rawMedical(t, b, id) {
-				if models.SealedWith(v.String) != newID {
+				if database.SealedWith(v.String) != newID {
 					t.Fatalf("column %d not re-sealed: %q", i, v.String)
 				}
 			}
-			if n, err := database.RotateFieldKeys(context.Background(), b.db, 2); err != nil || n != 0 {
+			if n, err := database.RotateFieldKeys(context.Background(), b.db, b.cipher, 2); err != nil || n != 0 {
 				t.Fatalf("second rotation rewrote %d (%v)", n, err)
 			}
 			b.db.Close()
@@ -127,10 +127,10 @@ func TestFieldEncryption(t *testing.T) {
 
 func TestFieldEncryptionDebugPlain(t *testing.T) {
 	a := cryptApp(t, dbtest.SQLite, filepath.Join(t.TempDir(), "hc.db"), map[string]string{"DEBUG": "true"})
-	if models.FieldCipherInUse() != nil {
+	if a.cipher != nil {
 		t.Fatal("a cipher is installed in debug mode without a key")
 	}
-	p, err := a.store.Patients.Create(context.Background(), models.Viewer{UserID: mustUserID(t, a)}, models.PatientPatch{
+	p, err := a.store.Patients.Create(context.Background(), models.Viewer{UserID: mustUserID(t, a)}, models.PatientInput{
 		FirstName: ptrTo("P"), LastName: ptrTo("Q"), Phone: ptrTo("+919876543210"), DateOfBirth: ptrTo(models.NewDate(1990, 1, 1)),
 		Gender: ptrTo(models.GenderOther), Allergies: ptrTo("Peanuts")})
 	if err != nil {
@@ -144,7 +144,7 @@ func TestFieldEncryptionDebugPlain(t *testing.T) {
 	}
 }
 
-func loadConfigAndCipher(env map[string]string) (*models.FieldCipher, error) {
+func loadConfigAndCipher(env map[string]string) (*database.FieldCipher, error) {
 	cfg, err := loadConfig(envMap(env))
 	if err != nil {
 		return nil, err
@@ -154,7 +154,11 @@ func loadConfigAndCipher(env map[string]string) (*models.FieldCipher, error) {
 
 func mustUserID(t *testing.T, a *app) int64 {
 	t.Helper()
-	u, err := a.auth.CreateUser(context.Background(), models.RegisterInput{Name: "U", Email: "u@example.com", Password: "Correct-Horse-42", PasswordConfirm: "Correct-Horse-42"}, false)
+	res, err := a.auth.Register(context.Background(), models.RegisterInput{Name: "U", Email: "u@example.com", Password: "Correct-Horse-42", PasswordConfirm: "Correct-Horse-42"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := res.User
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -83,9 +83,9 @@ func mustE2EServer(t *testing.T) (*httptest.Server, *app) {
 		t.Fatalf("open: %v", err)
 	}
 	t.Cleanup(func() { a.db.Close() })
-	if _, err := a.auth.CreateUser(ctx, models.RegisterInput{
+	if _, err := a.auth.CreateSuperuser(ctx, models.RegisterInput{
 		Name: "Front Desk", Email: e2eEmail, Password: e2ePassword, PasswordConfirm: e2ePassword,
-	}, true); err != nil {
+	}); err != nil {
 		t.Fatalf("create superuser: %v", err)
 	}
 	srv := httptest.NewServer(a.routes())
@@ -359,7 +359,7 @@ func seedPatients(t *testing.T, a *app) {
 		g := models.Gender(p.gender)
 		active := i != 5
 		city := p.city
-		if _, err := a.store.Patients.Create(context.Background(), v, models.PatientPatch{
+		if _, err := a.store.Patients.Create(context.Background(), v, models.PatientInput{
 			FirstName: &p.first, LastName: &p.last, DateOfBirth: &dob, Gender: &g, City: &city, Phone: &p.phone, IsActive: &active,
 		}); err != nil {
 			t.Fatal(err)

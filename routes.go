@@ -13,10 +13,10 @@ import (
 	"github.com/go-chi/cors"
 
 	"healthcare/admin"
-	"healthcare/auth"
 	"healthcare/graph"
 	"healthcare/playground"
 	"healthcare/rest"
+	"healthcare/web"
 )
 
 // schemaSDL is the GraphQL schema (all its files), served for clients and
@@ -30,18 +30,29 @@ var (
 	schemaAudit []byte
 )
 
-// routes builds the one router: shared middleware, then each adapter.
+// playgroundPolicy lets the GraphiQL page load its own scripts and styles
+// (GraphiQL sets inline styles) and talk to this origin only.
+var playgroundPolicy = web.CSP{
+	DefaultSrc: []string{"'self'"}, ScriptSrc: []string{"'self'"}, StyleSrc: []string{"'self'", "'unsafe-inline'"},
+	ImgSrc: []string{"'self'", "data:"}, FontSrc: []string{"'self'", "data:"}, ConnectSrc: []string{"'self'"},
+}.String()
+
+// routes builds the server's handler: the middleware every request passes
+// through (request id, where it comes from, access log, last-resort
+// recovery, body limit, timeout, CORS), then a dispatch by path to each
+// adapter, which owns its headers, its error bodies, its 404s and 405s
+// (for every method, even ones no router knows) and its recovery.
 func (a *app) routes() http.Handler {
-	r := chi.NewRouter()
-	r.Use(middleware.RequestID)
-	r.Use(securityHeaders(a.cfg.TrustProxy))
-	r.Use(auth.RequestInfo(a.cfg.TrustProxy))
-	r.Use(accessLog(a.log))
-	r.Use(recoverer(a.log))
-	r.Use(limitBody(a.cfg.MaxBodyBytes))
-	r.Use(middleware.Timeout(a.cfg.RequestTimeout))
+	mws := chi.Middlewares{
+		middleware.RequestID,
+		web.RequestInfo(web.Origin{TrustProxy: a.cfg.TrustProxy, PublicURL: a.cfg.PublicURL}),
+		accessLog(a.log),
+		recoverer(a.log),
+		limitBody(a.cfg.MaxBodyBytes),
+		middleware.Timeout(a.cfg.RequestTimeout),
+	}
 	if len(a.cfg.CORSOrigins) > 0 {
-		r.Use(cors.Handler(cors.Options{
+		mws = append(mws, cors.Handler(cors.Options{
 			AllowedOrigins:   a.cfg.CORSOrigins,
 			AllowedMethods:   []string{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"},
 			AllowedHeaders:   []string{"Authorization", "Content-Type", "X-Request-Id"},
@@ -51,19 +62,40 @@ func (a *app) routes() http.Handler {
 		}))
 	}
 
-	// Methods chi does not route (LOCK, FOO, ...) and unknown paths get the
-	// JSON error of the API they were aimed at, never an empty body.
-	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		writeAPIError(w, r, http.StatusMethodNotAllowed, "Method not allowed.")
+	mux := http.NewServeMux()
+	gql := graph.NewHandler(graph.Options{
+		Store: a.store, Auth: a.auth, Audit: a.audit, Log: a.log, Introspection: a.cfg.Introspection, Debug: a.cfg.Debug,
+		Limits: a.cfg.GraphQLLimits,
 	})
-	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		writeAPIError(w, r, http.StatusNotFound, "Not found.")
+	pg := playground.Handler("Healthcare GraphQL", "/graphql")
+	mux.Handle("/graphql", web.Headers(web.APIPolicy, "")(a.auth.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.RawQuery == "" && strings.Contains(r.Header.Get("Accept"), "text/html") {
+			web.SetHeaders(w, r, playgroundPolicy)
+			pg.ServeHTTP(w, r)
+			return
+		}
+		gql.ServeHTTP(w, r)
+	}))))
+	files := chi.NewRouter()
+	files.Use(web.Headers(web.APIPolicy, "/graphql/assets/"))
+	files.Get("/graphql/schema.graphql", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write(schemaSDL)
 	})
+	files.Mount("/graphql/assets", http.StripPrefix("/graphql/assets", playground.Assets()))
+	files.NotFound(notFound)
+	files.MethodNotAllowed(notAllowed)
+	mux.Handle("/graphql/", files)
+	mount(mux, "/api", rest.NewHandler(rest.Options{Store: a.store, Auth: a.auth, Audit: a.audit, Log: a.log}))
+	mount(mux, "/admin", admin.NewHandler(admin.Options{Store: a.store, Auth: a.auth, Audit: a.audit, Log: a.log, Debug: a.cfg.Debug}))
 
-	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+	// What no adapter serves: a JSON 404/405 with the API headers.
+	root := chi.NewRouter()
+	root.Use(web.Headers(web.APIPolicy, ""))
+	root.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
+	root.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
 		if err := a.store.Ping(r.Context()); err != nil {
 			a.log.Warn("readiness: database does not answer", "err", err)
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "unreachable"})
@@ -71,60 +103,45 @@ func (a *app) routes() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": "ok"})
 	})
-
-	gql := graph.NewHandler(graph.Options{
-		Store: a.store, Auth: a.auth, Log: a.log, Introspection: a.cfg.Introspection, Debug: a.cfg.Debug,
-		Limits: a.cfg.GraphQLLimits,
-	})
-	pg := playground.Handler("Healthcare GraphQL", "/graphql")
-	r.Group(func(r chi.Router) {
-		r.Use(a.auth.Middleware)
-		r.Handle("/graphql", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method == http.MethodGet && r.URL.RawQuery == "" && strings.Contains(r.Header.Get("Accept"), "text/html") {
-				pg.ServeHTTP(w, r)
-				return
-			}
-			gql.ServeHTTP(w, r)
-		}))
-		r.Mount("/api", rest.NewHandler(a.store, a.auth, a.log))
-	})
-	r.Get("/graphql/schema.graphql", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write(schemaSDL)
-	})
-	r.Mount("/graphql/assets", http.StripPrefix("/graphql/assets", playground.Assets()))
-	r.Mount("/admin", admin.NewHandler(admin.Options{
-		Store: a.store, Auth: a.auth, Log: a.log, Debug: a.cfg.Debug, SessionKey: []byte(a.cfg.SecretKey),
-	}))
-	r.Get("/", func(w http.ResponseWriter, r *http.Request) {
+	root.Get("/", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/graphql", http.StatusFound)
 	})
-	return r
+	root.NotFound(notFound)
+	root.MethodNotAllowed(notAllowed)
+	mux.Handle("/", root)
+	return mws.Handler(mux)
+}
+
+// mount serves h, a router of its own, at prefix: h sees the whole path,
+// and every request under prefix, whatever its method, reaches h, so it
+// answers its own 404s and 405s in its own format.
+func mount(mux *http.ServeMux, prefix string, h http.Handler) {
+	shim := chi.NewRouter()
+	shim.NotFound(h.ServeHTTP)
+	shim.MethodNotAllowed(h.ServeHTTP)
+	shim.Mount(prefix, h)
+	mux.Handle(prefix, shim)
+	mux.Handle(prefix+"/", shim)
+}
+
+// notFound is the answer for a path no adapter serves.
+func notFound(w http.ResponseWriter, r *http.Request) {
+	web.SetHeaders(w, r, web.APIPolicy)
+	writeJSON(w, http.StatusNotFound, map[string]any{"success": false, "message": "Not found."})
+}
+
+// notAllowed is the answer for a method a path outside the adapters does
+// not take.
+func notAllowed(w http.ResponseWriter, r *http.Request) {
+	web.SetHeaders(w, r, web.APIPolicy)
+	w.Header().Set("Allow", "GET, HEAD")
+	writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"success": false, "message": "Method not allowed."})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-// writeAPIError answers in the envelope of the API a path belongs to: REST's
-// {success, message} under /api, GraphQL's {errors} elsewhere.
-func writeAPIError(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	if status == http.StatusMethodNotAllowed {
-		w.Header().Set("Allow", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
-	}
-	if strings.HasPrefix(r.URL.Path, "/api") {
-		writeJSON(w, status, map[string]any{"success": false, "message": msg})
-		return
-	}
-	code := "NOT_FOUND"
-	if status == http.StatusMethodNotAllowed {
-		code = "METHOD_NOT_ALLOWED"
-	} else if status == http.StatusRequestEntityTooLarge {
-		code = "BAD_REQUEST"
-	}
-	writeJSON(w, status, map[string]any{"errors": []any{map[string]any{"message": msg, "extensions": map[string]string{"code": code}}}})
 }
 
 // accessLog writes one structured line per request.
@@ -139,7 +156,10 @@ func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
 				status = http.StatusOK
 			}
 			level := slog.LevelInfo
-			if status >= 500 {
+			switch {
+			case status == http.StatusServiceUnavailable || status == http.StatusRequestTimeout:
+				level = slog.LevelWarn
+			case status >= 500:
 				level = slog.LevelError
 			}
 			log.LogAttrs(r.Context(), level, "request",
@@ -155,44 +175,34 @@ func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
 	}
 }
 
-// recoverer turns a panic into a 500 that says nothing about its cause,
-// logging the cause with the request id.
+// recoverer is the last resort for a panic outside every adapter's own
+// recovery: a 500 that says nothing about its cause, which is logged with
+// the request id.
 func recoverer(log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			defer func() {
 				rec := recover()
-				if rec == nil || rec == http.ErrAbortHandler {
-					if rec != nil {
-						panic(rec)
-					}
+				if rec == nil {
 					return
+				}
+				if rec == http.ErrAbortHandler {
+					panic(rec)
 				}
 				log.ErrorContext(r.Context(), "panic", "request_id", middleware.GetReqID(r.Context()), "panic", rec)
-				if strings.HasPrefix(r.URL.Path, "/api") {
-					writeJSON(w, http.StatusInternalServerError, map[string]any{"success": false, "message": "Internal server error."})
-					return
-				}
-				writeJSON(w, http.StatusInternalServerError, map[string]any{"errors": []any{map[string]any{
-					"message": "internal error", "extensions": map[string]string{"code": "INTERNAL_SERVER_ERROR"},
-				}}})
+				writeJSON(w, http.StatusInternalServerError, map[string]any{"success": false, "message": "Internal server error."})
 			}()
 			next.ServeHTTP(w, r)
 		})
 	}
 }
 
-// limitBody caps every request body; reading past it fails, and each
-// adapter answers 413.
+// limitBody caps every request body: reading past n fails with
+// *http.MaxBytesError, which each adapter answers with its own 413.
 func limitBody(n int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.ContentLength > n {
-				w.Header().Set("Connection", "close")
-				writeAPIError(w, r, http.StatusRequestEntityTooLarge, "Request body is too large.")
-				return
-			}
-			if r.Body != nil {
+			if r.Body != nil && n > 0 {
 				r.Body = http.MaxBytesReader(w, r.Body, n)
 			}
 			next.ServeHTTP(w, r)

@@ -30,9 +30,10 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/uptrace/bun"
 
+	"healthcare/audit"
 	"healthcare/auth"
 	"healthcare/database"
-	"healthcare/models"
+	"healthcare/web"
 )
 
 func main() {
@@ -42,13 +43,17 @@ func main() {
 	}
 }
 
-// app is the wired program: configuration, database, stores and auth.
+// app is the wired program: configuration, database, stores, the audit
+// trail and auth.
 type app struct {
-	cfg   *config
-	log   *slog.Logger
-	db    *bun.DB
-	store *database.Store
-	auth  *auth.Service
+	cfg      *config
+	log      *slog.Logger
+	db       *bun.DB
+	cipher   *database.FieldCipher
+	notifier *database.Notifier
+	audit    *audit.Trail
+	store    *database.Store
+	auth     *auth.Service
 }
 
 func run(ctx context.Context, args []string) error {
@@ -82,11 +87,11 @@ func run(ctx context.Context, args []string) error {
 	case "verify-audit":
 		return verifyAudit(ctx, a, os.Stdout)
 	case "rotate-keys":
-		n, err := database.RotateFieldKeys(ctx, a.db, 500)
+		n, err := database.RotateFieldKeys(ctx, a.db, a.cipher, 500)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("re-sealed the medical fields of %d patients under key %s\n", n, models.FieldCipherInUse().CurrentKeyID())
+		fmt.Printf("re-sealed the medical fields of %d patients under key %s\n", n, a.cipher.CurrentKeyID())
 		return nil
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -118,7 +123,6 @@ func open(ctx context.Context, cfg *config, log *slog.Logger, withSecret bool) (
 	if err != nil {
 		return nil, err
 	}
-	models.SetFieldCipher(fc)
 	dbcfg := database.Config{URL: cfg.DatabaseURL, SQLitePath: cfg.SQLitePath, MaxConns: cfg.DBMaxConns}
 	if cfg.DatabaseURL != "" {
 		log.Info("database: PostgreSQL", "url", database.RedactURL(cfg.DatabaseURL))
@@ -137,7 +141,9 @@ func open(ctx context.Context, cfg *config, log *slog.Logger, withSecret bool) (
 	if len(applied) > 0 {
 		log.Info("migrations applied", "names", applied)
 	}
-	a := &app{cfg: cfg, log: log, db: db, store: database.New(db)}
+	a := &app{cfg: cfg, log: log, db: db, cipher: fc, notifier: database.NewNotifier(database.IsPostgres(db))}
+	a.audit = audit.New(db, log)
+	a.store = database.New(db, database.Options{Auditor: a.audit, Cipher: fc, Notifier: a.notifier})
 	if withSecret {
 		signer, err := auth.NewSigner([]byte(cfg.SecretKey), cfg.AccessTTL, cfg.RefreshTTL)
 		if err != nil {
@@ -155,7 +161,10 @@ func open(ctx context.Context, cfg *config, log *slog.Logger, withSecret bool) (
 			throttle.Counter = auth.RedisCounter{Client: redis.NewClient(opts)}
 			log.Info("throttling counters: Redis")
 		}
-		a.auth = &auth.Service{Store: a.store, Signer: signer, Log: log, Throttle: &throttle}
+		a.auth = auth.NewService(a.store, signer, auth.Options{
+			Log: log, Throttle: &throttle, Hasher: auth.NewHasher(cfg.HashWorkers, cfg.HashQueue),
+			SessionCache: cfg.SessionCache,
+		})
 	}
 	return a, nil
 }
@@ -165,7 +174,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           a.routes(),
 		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
+		ReadTimeout:       a.cfg.ReadTimeout,
 		WriteTimeout:      a.cfg.RequestTimeout + 10*time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
@@ -173,11 +182,13 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	}
 	a.log.Info("listening", "addr", ln.Addr().String(), "graphql", "/graphql", "rest", "/api/", "admin", "/admin/")
 	go a.purgeTokens(ctx)
+	go a.notifier.Listen(ctx, a.cfg.DatabaseURL, a.log)
 	sealed := make(chan struct{})
-	go func() { a.store.Audit.RunSealer(ctx, time.Second, a.log); close(sealed) }()
+	go func() { a.audit.RunSealer(ctx, time.Second, a.log); close(sealed) }()
 	defer func() { <-sealed }()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	// net/http's own answers (400, 431) get the security headers too.
+	go func() { errc <- srv.Serve(web.Listener(ln)) }()
 	select {
 	case err := <-errc:
 		return err
@@ -196,7 +207,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// purgeTokens deletes long-expired refresh tokens every hour.
+// purgeTokens deletes long-ended sessions and refresh tokens every hour.
 func (a *app) purgeTokens(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -205,9 +216,9 @@ func (a *app) purgeTokens(ctx context.Context) {
 			a.log.Warn("purge rate-limit counters", "err", err)
 		}
 		if n, err := a.auth.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
-			a.log.Warn("purge expired refresh tokens", "err", err)
+			a.log.Warn("purge ended sessions", "err", err)
 		} else if n > 0 {
-			a.log.Info("purged expired refresh tokens", "count", n)
+			a.log.Info("purged ended sessions", "count", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -16,6 +16,7 @@ import (
 
 	"healthcare/database/dbtest"
 	"healthcare/models"
+	"healthcare/web"
 )
 
 func envMap(m map[string]string) func(string) (string, bool) {
@@ -255,7 +256,7 @@ func TestSecurityHeaders(t *testing.T) {
 	a := testApp(t)
 	srv := httptest.NewServer(a.routes())
 	defer srv.Close()
-	for path, csp := range map[string]string{"/healthz": apiCSP, "/graphql/schema.graphql": apiCSP} {
+	for path, csp := range map[string]string{"/healthz": web.APIPolicy, "/graphql/schema.graphql": web.APIPolicy} {
 		resp, err := http.Get(srv.URL + path)
 		if err != nil {
 			t.Fatal(err)

@@ -2,52 +2,54 @@
 // HTML from embedded templates, for the clinic staff who sign in with a
 // superuser account (made by `healthcare createsuperuser`).
 //
-// Every change goes through the same store methods as the GraphQL and REST
-// APIs, with the signed-in superuser as the viewer, so the same validation,
-// scoping and error rules apply; field errors are shown beside their
-// fields.
+// It is an adapter like the two APIs: each handler parses a form or a
+// query, makes one call to the stores, the auth service or the audit trail
+// with the signed-in superuser as the viewer, and renders the answer.
+// Validation, scoping, account rules and auditing all happen in those
+// calls; field errors come back from them and are shown beside their
+// fields. The forms are laid out here, but every field's label, input
+// type, limits, choices and hint come from the models' field tables.
 //
-// Sessions are stateless: an HMAC-signed cookie carrying the user id, an
-// expiry, a random nonce and a fingerprint of the password hash. On every
-// request the account is read again and must still exist, be active and be
-// a superuser, with the same password. Every POST carries a CSRF token
-// derived from the session's nonce (the sign-in form: a signed
-// double-submit cookie).
+// Sessions live in the database (auth.Service.ConsoleLogin): the cookie
+// holds only a random secret, checked on every request, so signing out,
+// signing out everywhere, deactivating, demoting or resetting the password
+// of an account ends its sessions at once, on every node. State-changing
+// requests must come from this origin (http.CrossOriginProtection) and,
+// once signed in, carry the session's form token.
 package admin
 
 import (
 	"context"
-	"crypto/rand"
+	"crypto/subtle"
 	"embed"
-	"errors"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 
+	"healthcare/audit"
 	"healthcare/auth"
 	"healthcare/database"
 	"healthcare/models"
+	"healthcare/web"
 )
 
-// Options configures the console.
+// Options configures the console. Store, Auth and Audit are required.
 type Options struct {
 	Store *database.Store
 	Auth  *auth.Service
+	// Audit is the trail the audit page reads; it also gives each request
+	// a batch for its read events, written before the answer.
+	Audit *audit.Trail
 	Log   *slog.Logger
+	// Debug changes nothing yet: the console's error pages never show a
+	// cause, in any mode (it is in the log, with the request id).
 	Debug bool
-	// SessionKey is the secret the session and CSRF keys are derived from
-	// (pass the server's SECRET_KEY). With fewer than 32 bytes a random key
-	// is used: sessions then end when the process restarts and are not
-	// shared between nodes.
-	SessionKey []byte
-	// SessionTTL is how long a sign-in lasts (default 8 hours).
-	SessionTTL time.Duration
 	// Prefix is the path the console is mounted at (default "/admin").
 	Prefix string
 }
@@ -58,47 +60,56 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
+// consolePolicy is the console's Content-Security-Policy: its own
+// scripts, styles and images, forms posted to itself, nothing else.
+var consolePolicy = web.CSP{
+	ScriptSrc: []string{"'self'"}, StyleSrc: []string{"'self'"}, ImgSrc: []string{"'self'", "data:"},
+	FormAction: []string{"'self'"},
+}.String()
+
 type handler struct {
 	store  *database.Store
 	auth   *auth.Service
+	trail  *audit.Trail
 	log    *slog.Logger
-	debug  bool
-	keys   keys
-	ttl    time.Duration
 	prefix string
 	pages  map[string]*template.Template
 }
 
-// NewHandler returns the console, to be mounted at /admin.
+// NewHandler returns the console, to be mounted at Options.Prefix. It sets
+// its own security headers, recovers its own panics and answers its own
+// 404s and 405s, all as HTML pages.
 func NewHandler(o Options) http.Handler {
-	h := &handler{store: o.Store, auth: o.Auth, log: o.Log, debug: o.Debug, ttl: o.SessionTTL, prefix: strings.TrimRight(o.Prefix, "/")}
+	if o.Store == nil || o.Auth == nil || o.Audit == nil {
+		panic("admin: Options.Store, Auth and Audit are required")
+	}
+	h := &handler{store: o.Store, auth: o.Auth, trail: o.Audit, log: o.Log, prefix: strings.TrimRight(o.Prefix, "/")}
 	if h.log == nil {
 		h.log = slog.Default()
-	}
-	if h.ttl <= 0 {
-		h.ttl = 8 * time.Hour
 	}
 	if h.prefix == "" {
 		h.prefix = "/admin"
 	}
-	secret := o.SessionKey
-	if len(secret) < 32 {
-		h.log.Warn("admin: no session key of at least 32 bytes given; using a random one, so console sessions end on restart and are not shared between nodes")
-		secret = make([]byte, 32)
-		_, _ = rand.Read(secret)
-	}
-	h.keys = deriveKeys(secret)
 	h.pages = parseTemplates()
 
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.errorPage(w, r, http.StatusForbidden, "Request refused",
+			"This form was sent from another site, so it was not accepted. Open the console directly and try again.")
+	}))
+
 	r := chi.NewRouter()
-	r.Use(securityHeaders)
+	r.Use(web.Headers(consolePolicy, h.prefix+"/static/"))
+	r.Use(h.recoverer)
+	r.Use(cop.Handler)
+	r.Use(h.trail.Middleware(h.auditFailed))
 	static, _ := fs.Sub(staticFS, "static")
 	r.Handle("/static/*", http.StripPrefix(h.prefix+"/static", staticHandler(static)))
 	r.Get("/login", h.loginForm)
 	r.Post("/login", h.login)
 	r.Group(func(r chi.Router) {
 		r.Use(h.requireSession)
-		r.Use(h.checkCSRF)
+		r.Use(h.checkFormToken)
 		r.Get("/", h.dashboard)
 		r.Post("/logout", h.logout)
 
@@ -109,6 +120,7 @@ func NewHandler(o Options) http.Handler {
 		r.Post("/users/{id}/active", h.setUserActive)
 		r.Post("/users/{id}/superuser", h.setUserSuperuser)
 		r.Post("/users/{id}/password", h.resetPassword)
+		r.Post("/users/{id}/signout", h.signOutUser)
 
 		r.Get("/patients", h.listPatients)
 		r.Get("/patients/new", h.newPatient)
@@ -154,21 +166,33 @@ func NewHandler(o Options) http.Handler {
 	})
 }
 
-// securityHeaders keeps the console's pages out of frames and caches (they
-// show patient data) and forbids anything not served by this server.
-func securityHeaders(next http.Handler) http.Handler {
+// recoverer turns a panic into an HTML 500 page that says nothing of its
+// cause; the cause is logged with the request id.
+func (h *handler) recoverer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hd := w.Header()
-		hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
-			"form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
-		hd.Set("X-Frame-Options", "DENY")
-		hd.Set("X-Content-Type-Options", "nosniff")
-		hd.Set("Referrer-Policy", "same-origin")
-		if !strings.Contains(r.URL.Path, "/static/") {
-			hd.Set("Cache-Control", "no-store")
-		}
+		defer func() {
+			rec := recover()
+			if rec == nil {
+				return
+			}
+			if rec == http.ErrAbortHandler {
+				panic(rec)
+			}
+			h.log.ErrorContext(r.Context(), "admin: panic", "request_id", middleware.GetReqID(r.Context()), "panic", rec)
+			h.internalError(w, r)
+		}()
 		next.ServeHTTP(w, r)
 	})
+}
+
+// auditFailed answers a request whose read events could not be recorded:
+// it must not show what it read.
+func (h *handler) auditFailed(w http.ResponseWriter, r *http.Request, err error) {
+	h.log.ErrorContext(r.Context(), "admin: audit trail unavailable", "err", err)
+	err = models.Unavailable(err)
+	web.SetRetryAfter(w, err)
+	h.errorPage(w, r, http.StatusServiceUnavailable, "Try again shortly",
+		"The audit trail could not record this request, so its answer is withheld. Try again in a few seconds.")
 }
 
 func staticHandler(fsys fs.FS) http.Handler {
@@ -183,21 +207,20 @@ func staticHandler(fsys fs.FS) http.Handler {
 	})
 }
 
-type ctxKey int
+type ctxKey struct{}
 
-const (
-	userKey ctxKey = iota
-	sessionKey
-)
-
-// requireSession lets a request through only with a valid session of an
-// active superuser, and puts the superuser viewer in its context; anything
-// else is sent to the sign-in page.
+// requireSession lets a request through only with a live console session
+// of an active superuser, and puts the session and the superuser viewer in
+// its context; anything else is sent to the sign-in page.
 func (h *handler) requireSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, s, ok := h.currentUser(r)
-		if !ok {
-			h.setCookie(w, r, sessionCookie, "", -1)
+		cs, err := h.session(r)
+		if err != nil {
+			if models.ErrorCode(err) != models.CodeUnauthenticated {
+				h.fail(w, r, err)
+				return
+			}
+			h.clearSessionCookie(w, r)
 			if r.Method == http.MethodGet || r.Method == http.MethodHead {
 				http.Redirect(w, r, h.prefix+"/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return
@@ -205,53 +228,26 @@ func (h *handler) requireSession(next http.Handler) http.Handler {
 			h.errorPage(w, r, http.StatusForbidden, "Signed out", "Your session has ended. Sign in again and repeat the change.")
 			return
 		}
-		ctx := context.WithValue(r.Context(), userKey, u)
-		ctx = context.WithValue(ctx, sessionKey, s)
-		ctx = auth.WithViewer(ctx, models.Viewer{UserID: u.ID, Superuser: true})
+		ctx := context.WithValue(r.Context(), ctxKey{}, cs)
+		ctx = auth.WithViewer(ctx, models.Viewer{UserID: cs.User.ID, Superuser: true})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
-// currentUser returns the signed-in superuser of r, if its session is valid
-// and the account still exists, is active, is a superuser and has the
-// password it signed in with.
-func (h *handler) currentUser(r *http.Request) (*models.User, session, bool) {
-	c, err := r.Cookie(sessionCookie)
-	if err != nil {
-		return nil, session{}, false
-	}
-	s, err := h.keys.decode(c.Value, time.Now())
-	if err != nil {
-		return nil, session{}, false
-	}
-	u, err := h.store.Users.ByID(r.Context(), s.UserID)
-	if err != nil {
-		if models.ErrorCode(err) != models.CodeNotFound {
-			h.log.ErrorContext(r.Context(), "admin: read session user", "err", err)
-		}
-		return nil, session{}, false
-	}
-	if !u.IsActive || !u.IsSuperuser || !tokensEqual(s.PwFP, h.keys.pwFingerprint(u.PasswordHash)) {
-		return nil, session{}, false
-	}
-	return u, s, true
-}
-
-// checkCSRF refuses a state-changing request whose form lacks the
-// session's CSRF token.
-func (h *handler) checkCSRF(next http.Handler) http.Handler {
+// checkFormToken refuses a state-changing request whose form lacks the
+// session's token.
+func (h *handler) checkFormToken(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
 			next.ServeHTTP(w, r)
 			return
 		}
-		s, _ := r.Context().Value(sessionKey).(session)
 		if err := r.ParseForm(); err != nil {
 			h.badForm(w, r, err)
 			return
 		}
-		if !tokensEqual(r.PostForm.Get(csrfField), h.keys.csrfToken(s)) {
+		if !tokensEqual(r.PostForm.Get(csrfField), sessionFrom(r.Context()).CSRF) {
 			h.errorPage(w, r, http.StatusForbidden, "Form expired",
 				"This form could not be verified (CSRF token missing or wrong). Go back, reload the page and try again.")
 			return
@@ -260,20 +256,23 @@ func (h *handler) checkCSRF(next http.Handler) http.Handler {
 	})
 }
 
+func tokensEqual(got, want string) bool {
+	return got != "" && want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// badForm answers a form that could not be read.
 func (h *handler) badForm(w http.ResponseWriter, r *http.Request, err error) {
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		h.errorPage(w, r, http.StatusRequestEntityTooLarge, "Too much data", "The form sent more data than the server accepts.")
-		return
-	}
-	h.errorPage(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
+	status, msg := web.BodyError(err)
+	h.errorPage(w, r, status, "Bad request", msg)
 }
 
-func userFrom(ctx context.Context) *models.User {
-	u, _ := ctx.Value(userKey).(*models.User)
-	return u
+// sessionFrom returns the console session of a signed-in request.
+func sessionFrom(ctx context.Context) *auth.ConsoleSession {
+	cs, _ := ctx.Value(ctxKey{}).(*auth.ConsoleSession)
+	return cs
 }
 
+// viewerFrom returns the signed-in superuser as a viewer.
 func viewerFrom(ctx context.Context) models.Viewer {
 	v, _ := auth.ViewerFrom(ctx)
 	return v

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -15,13 +14,16 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 	"github.com/uptrace/bun"
 
 	"healthcare/admin"
 	"healthcare/auth"
 	"healthcare/database"
 	"healthcare/database/dbtest"
+	"healthcare/internal/apptest"
 	"healthcare/models"
+	"healthcare/web"
 )
 
 const (
@@ -33,6 +35,7 @@ const (
 type env struct {
 	t     *testing.T
 	srv   *httptest.Server
+	app   *apptest.App
 	store *database.Store
 	auth  *auth.Service
 	admin *models.User
@@ -40,25 +43,52 @@ type env struct {
 
 func mustEnv(t *testing.T, db *bun.DB) *env {
 	t.Helper()
-	store := database.New(db)
-	signer, err := auth.NewSigner([]byte(strings.Repeat("k", 48)), time.Hour, 24*time.Hour)
+	return mustEnvWith(t, db, apptest.Options{})
+}
+
+// mustEnvWith serves the console over the real stack, mounted as
+// routes.go mounts it (behind the request id and request origin
+// middleware, not trusting a proxy).
+func mustEnvWith(t *testing.T, db *bun.DB, o apptest.Options) *env {
+	t.Helper()
+	app := apptest.New(t, db, o)
+	e := &env{t: t, app: app, store: app.Store, auth: app.Auth}
+	e.srv = e.server(web.Origin{})
+	u, err := e.auth.CreateSuperuser(context.Background(),
+		models.RegisterInput{Name: "Clinic Boss", Email: adminEmail, Password: adminPass, PasswordConfirm: adminPass})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("create superuser: %v", err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := &auth.Service{Store: store, Signer: signer, Log: log}
-	r := chi.NewRouter()
-	r.Mount("/admin", admin.NewHandler(admin.Options{Store: store, Auth: svc, Log: log, SessionKey: []byte(strings.Repeat("s", 32))}))
-	srv := httptest.NewServer(r)
-	t.Cleanup(srv.Close)
-	e := &env{t: t, srv: srv, store: store, auth: svc}
-	e.admin = e.mustUser(adminEmail, adminPass, "Clinic Boss", true)
+	e.admin = u
 	return e
 }
 
+// server serves the console of e, working out requests' origin by o.
+func (e *env) server(o web.Origin) *httptest.Server {
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID)
+	r.Use(web.RequestInfo(o))
+	r.Mount("/admin", admin.NewHandler(admin.Options{Store: e.store, Auth: e.auth, Audit: e.app.Audit, Log: e.app.Log}))
+	// The API's view of a bearer token: 200 and the account's id, or 401.
+	r.With(e.auth.Middleware).Get("/whoami", func(w http.ResponseWriter, r *http.Request) {
+		v, err := auth.RequireViewer(r.Context())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		fmt.Fprint(w, v.UserID)
+	})
+	srv := httptest.NewServer(r)
+	e.t.Cleanup(srv.Close)
+	return srv
+}
+
+// boss is the superuser as a viewer.
+func (e *env) boss() models.Viewer { return models.Viewer{UserID: e.admin.ID, Superuser: true} }
+
 func (e *env) mustUser(email, pw, name string, super bool) *models.User {
 	e.t.Helper()
-	u, err := e.auth.CreateUser(context.Background(), models.RegisterInput{Name: name, Email: email, Password: pw, PasswordConfirm: pw}, super)
+	u, err := e.auth.CreateUser(context.Background(), e.boss(), models.RegisterInput{Name: name, Email: email, Password: pw, PasswordConfirm: pw}, super)
 	if err != nil {
 		e.t.Fatalf("create user: %v", err)
 	}
@@ -215,7 +245,7 @@ func TestSignIn(t *testing.T) {
 		t.Run("ok_then_sign_out", func(t *testing.T) {
 			c := e.client()
 			c.get("/admin/login")
-			form := url.Values{"email": {adminEmail}, "password": {adminPass}, "next": {"/admin/"}, "csrf_token": {csrfOf(c.last)}}
+			form := url.Values{"email": {adminEmail}, "password": {adminPass}, "next": {"/admin/"}}
 			req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/admin/login", strings.NewReader(form.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			resp, err := http.DefaultTransport.RoundTrip(withCookies(c, req))
@@ -250,29 +280,6 @@ func TestSignIn(t *testing.T) {
 			want(t, st, http.StatusOK, body, "<h1 id=\"login-title\">Sign in</h1>")
 		})
 
-		t.Run("secure_cookie_behind_tls_proxy", func(t *testing.T) {
-			c := e.client()
-			c.get("/admin/login")
-			form := url.Values{"email": {adminEmail}, "password": {adminPass}, "csrf_token": {csrfOf(c.last)}}
-			req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/admin/login", strings.NewReader(form.Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.Header.Set("X-Forwarded-Proto", "https")
-			resp, err := http.DefaultTransport.RoundTrip(withCookies(c, req))
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			found := false
-			for _, v := range resp.Header.Values("Set-Cookie") {
-				if strings.HasPrefix(v, "hc_admin_session=") {
-					found = strings.Contains(v, "Secure")
-				}
-			}
-			if !found {
-				t.Fatalf("no Secure session cookie: %v", resp.Header.Values("Set-Cookie"))
-			}
-		})
-
 		t.Run("open_redirect_refused", func(t *testing.T) {
 			c := e.client()
 			c.get("/admin/login")
@@ -280,18 +287,6 @@ func TestSignIn(t *testing.T) {
 			if st != http.StatusOK || c.url.Host != strings.TrimPrefix(e.srv.URL, "http://") || c.url.Path != "/admin/" {
 				t.Fatalf("landed on %s (%d)", c.url, st)
 			}
-		})
-
-		t.Run("throttled_429", func(t *testing.T) {
-			e.auth.Throttle = &auth.Throttle{Counter: database.NewRateLimitStore(db), LoginAcct: auth.Rate{N: 2, Window: time.Minute}}
-			defer func() { e.auth.Throttle = nil }()
-			c := e.client()
-			for range 2 {
-				st, body := c.signIn("victim@clinic.example", "wrong-password-1")
-				want(t, st, http.StatusUnauthorized, body)
-			}
-			st, body := c.signIn("victim@clinic.example", "wrong-password-1")
-			want(t, st, http.StatusTooManyRequests, body, "Too many sign-in attempts. Try again in")
 		})
 
 		t.Run("non_superuser_refused_403", func(t *testing.T) {
@@ -309,7 +304,7 @@ func TestSignIn(t *testing.T) {
 			want(t, func() int { st, _ := c.signIn("second@clinic.example", "Second-Heron-55"); return st }(), http.StatusOK, "")
 			st, body := c.get("/admin/patients")
 			want(t, st, http.StatusOK, body, "<h1>Patients</h1>")
-			if err := e.store.Users.SetFlags(context.Background(), other.ID, true, false); err != nil {
+			if _, err := e.auth.SetSuperuser(context.Background(), e.boss(), other.ID, false); err != nil {
 				t.Fatal(err)
 			}
 			st, body = c.get("/admin/patients")
@@ -320,8 +315,8 @@ func TestSignIn(t *testing.T) {
 			other := e.mustUser("third@clinic.example", "Third-Falcon-31", "Third Admin", true)
 			c := e.client()
 			c.signIn("third@clinic.example", "Third-Falcon-31")
-			hash, _ := auth.HashPassword("Another-Falcon-32")
-			if err := e.store.Users.SetPassword(context.Background(), other.ID, hash); err != nil {
+			if _, err := e.auth.ResetPassword(context.Background(), e.boss(), other.ID,
+				models.SetPasswordInput{Password: "Another-Falcon-32", PasswordConfirm: "Another-Falcon-32"}); err != nil {
 				t.Fatal(err)
 			}
 			st, body := c.get("/admin/")
@@ -331,8 +326,7 @@ func TestSignIn(t *testing.T) {
 		t.Run("forged_session_cookie_refused", func(t *testing.T) {
 			c := e.client()
 			u, _ := url.Parse(e.srv.URL + "/admin/")
-			exp := time.Now().Add(time.Hour).Unix()
-			c.http.Jar.SetCookies(u, []*http.Cookie{{Name: "hc_admin_session", Value: fmt.Sprintf("%d.%d.nonce.fp.AAAA", e.admin.ID, exp), Path: "/admin/"}})
+			c.http.Jar.SetCookies(u, []*http.Cookie{{Name: "hc_admin_session", Value: "forged-" + strings.Repeat("A", 40), Path: "/admin/"}})
 			st, body := c.get("/admin/")
 			want(t, st, http.StatusOK, body, "<h1 id=\"login-title\">Sign in</h1>")
 		})
@@ -366,14 +360,9 @@ func TestCSRF(t *testing.T) {
 			st, body := c.post("/admin/patients/new", url.Values{"csrf_token": {csrfOf(c2.last)}})
 			want(t, st, http.StatusForbidden, body, "Form expired")
 		})
-		t.Run("login_without_form_token_403", func(t *testing.T) {
-			c3 := e.client()
-			st, body := c3.post("/admin/login", url.Values{"email": {adminEmail}, "password": {adminPass}})
-			want(t, st, http.StatusForbidden, body, "The sign-in form expired")
-		})
 		t.Run("nothing_created", func(t *testing.T) {
 			n := 1
-			p, err := e.store.Patients.List(context.Background(), models.Viewer{UserID: e.admin.ID, Superuser: true}, models.PatientFilter{}, models.PageRequest{First: &n, WithTotal: true})
+			p, err := e.store.Patients.List(context.Background(), e.boss(), models.PatientFilter{}, models.PageRequest{First: &n, WithTotal: true})
 			if err != nil || p.Total != 0 {
 				t.Fatalf("patients: %v %v", p, err)
 			}
@@ -441,7 +430,7 @@ func TestPatients(t *testing.T) {
 			if got := fieldError(body, "email"); !strings.Contains(got, "Enter a valid email address.") {
 				t.Fatalf("email error %q", got)
 			}
-			p, _ := e.store.Patients.Get(context.Background(), models.Viewer{UserID: e.admin.ID, Superuser: true}, mustInt(t, meera))
+			p, _ := e.store.Patients.Get(context.Background(), e.boss(), mustInt(t, meera))
 			if p.Email != nil {
 				t.Fatalf("invalid email was stored: %v", *p.Email)
 			}
@@ -610,8 +599,8 @@ func TestDoctors(t *testing.T) {
 		})
 
 		t.Run("detail_shows_patients", func(t *testing.T) {
-			v := models.Viewer{UserID: e.admin.ID, Superuser: true}
-			p, err := e.store.Patients.Create(context.Background(), v, models.PatientPatch{
+			v := e.boss()
+			p, err := e.store.Patients.Create(context.Background(), v, models.PatientInput{
 				FirstName: ptr("Kiran"), LastName: ptr("Das"), Phone: ptr("+919800000001"),
 				DateOfBirth: &models.Date{Time: time.Date(1990, 1, 2, 0, 0, 0, 0, time.UTC)}, Gender: ptr(models.GenderOther),
 			})
@@ -836,6 +825,9 @@ func TestDashboardAndErrors(t *testing.T) {
 		want(t, st, http.StatusNotFound, body, "Doctor not found.")
 		st, body = c.get("/admin/nowhere")
 		want(t, st, http.StatusNotFound, body, "Page not found")
+		req, _ := http.NewRequest(http.MethodPut, e.srv.URL+"/admin/patients", nil)
+		st, body = c.do(req)
+		want(t, st, http.StatusMethodNotAllowed, body, "Method not allowed", `<link rel="stylesheet" href="/admin/static/admin.css">`)
 		resp, err := c.http.Get(e.srv.URL + "/admin/static/admin.css")
 		if err != nil {
 			t.Fatal(err)
@@ -843,6 +835,9 @@ func TestDashboardAndErrors(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/css") {
 			t.Fatalf("css: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		if cc := resp.Header.Get("Cache-Control"); cc != "public, max-age=3600" {
+			t.Fatalf("css Cache-Control %q", cc)
 		}
 		resp, err = c.http.Get(e.srv.URL + "/admin/")
 		if err != nil {
@@ -852,6 +847,11 @@ func TestDashboardAndErrors(t *testing.T) {
 		for _, h := range []string{"Content-Security-Policy", "X-Frame-Options"} {
 			if resp.Header.Get(h) == "" {
 				t.Fatalf("missing %s", h)
+			}
+		}
+		for _, d := range []string{"default-src 'none'", "script-src 'self'", "form-action 'self'", "frame-ancestors 'none'"} {
+			if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, d) {
+				t.Fatalf("CSP %q lacks %s", csp, d)
 			}
 		}
 		if resp.Header.Get("Cache-Control") != "no-store" {

@@ -8,13 +8,13 @@ import (
 	"strings"
 	"time"
 
-	"healthcare/database"
+	"healthcare/audit"
 	"healthcare/models"
 )
 
 // auditColumns are the audit list's columns: it pages by id only.
 var auditColumns = []sortable{
-	{"ID", "id", true}, {"Time", "", false}, {"User", "", false}, {"Action", "", false}, {"Record", "", false},
+	{"ID", "id", true}, {"Time", "", false}, {"User", "", false}, {"Action", "", false}, {"Records", "", false},
 	{"Fields", "", false}, {"IP", "", false}, {"User agent", "", false}, {"Request ID", "", false}, {"Hash", "", false},
 }
 
@@ -25,10 +25,10 @@ type auditData struct {
 }
 
 // chainBox is the "Chain" panel: the verify button and, after it was
-// pressed, what database.AuditStore.Verify found.
+// pressed, what audit.Trail.Verify found.
 type chainBox struct {
 	Action string
-	Report *database.AuditReport
+	Report *audit.Report
 }
 
 // datetimeLayouts are what a datetime-local control sends.
@@ -50,7 +50,7 @@ func (h *handler) listAudit(w http.ResponseWriter, r *http.Request) {
 // verifyAudit seals and checks the whole chain, then shows the list again
 // (with the filters of the page the button was on) and the result.
 func (h *handler) verifyAudit(w http.ResponseWriter, r *http.Request) {
-	rep, err := h.store.Audit.Verify(r.Context())
+	rep, err := h.trail.Verify(r.Context())
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -116,7 +116,7 @@ func (h *handler) auditFilter(ctx context.Context, q url.Values) (models.AuditFi
 	return f, fe, nil
 }
 
-func (h *handler) auditPage(w http.ResponseWriter, r *http.Request, rep *database.AuditReport) {
+func (h *handler) auditPage(w http.ResponseWriter, r *http.Request, rep *audit.Report) {
 	ctx := r.Context()
 	q := r.URL.Query()
 	k := parseListQuery(q, auditColumns)
@@ -144,7 +144,7 @@ func (h *handler) auditPage(w http.ResponseWriter, r *http.Request, rep *databas
 	}}}
 	fill(filters, fv, ferr)
 	d := &listData{
-		Heading: "Audit trail", Intro: "Who read or changed which patient and assignment, and every sign-in, newest first. Events hold ids and field names, never values.",
+		Heading: "Audit trail", Intro: "Who read or changed which patient and assignment, every sign-in and every change to an account, newest first. Events hold ids and field names, never values.",
 		Action: h.prefix + "/audit", Filters: filters[0].Fields, Filtered: filtered, Clear: h.prefix + "/audit",
 		Empty: "No events match.", Columns: k.columns(r.URL, auditColumns), Class: "audit",
 	}
@@ -159,7 +159,7 @@ func (h *handler) auditPage(w http.ResponseWriter, r *http.Request, rep *databas
 		h.render(w, r, http.StatusBadRequest, "audit", "Audit trail", "audit", auditData{d, chain})
 		return
 	}
-	page, err := h.store.Audit.List(ctx, viewerFrom(ctx), f, k.request())
+	page, err := h.trail.List(ctx, viewerFrom(ctx), f, k.request())
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -176,7 +176,7 @@ func (h *handler) auditPage(w http.ResponseWriter, r *http.Request, rep *databas
 			{Text: e.OccurredAt.UTC().Format("2006-01-02 15:04:05")},
 			links.user(e.UserID),
 			actionCell(e.Action),
-			links.record(e.RecordType, e.RecordID),
+			links.records(e.RecordRefs()),
 			{Text: strings.Join(e.FieldList(), ", "), Wrap: true},
 			{Text: e.IP},
 			shortCell(e.UserAgent, 16, false),
@@ -198,9 +198,9 @@ type auditLinks struct {
 
 // auditLinks looks up the accounts and records the events name, in one
 // query per kind. Whether a patient or assignment still exists is asked of
-// the audit store (ids only), not of PatientStore.ByIDs or
-// MappingStore.ByIDs: those record a read of every record they return, and
-// listing the trail reads no patient.
+// the trail (ids only), not of PatientStore.ByIDs or MappingStore.ByIDs:
+// those record a read of every record they return, and listing the trail
+// reads no patient.
 func (h *handler) auditLinks(ctx context.Context, evs []*models.AuditEvent) (*auditLinks, error) {
 	l := &auditLinks{prefix: h.prefix}
 	ids := map[string][]int64{}
@@ -208,22 +208,31 @@ func (h *handler) auditLinks(ctx context.Context, evs []*models.AuditEvent) (*au
 		if e.UserID != nil {
 			ids[models.AuditUser] = append(ids[models.AuditUser], *e.UserID)
 		}
-		if e.RecordID != nil {
-			ids[e.RecordType] = append(ids[e.RecordType], *e.RecordID)
+		for _, ref := range shownRefs(e.RecordRefs()) {
+			ids[ref.Type] = append(ids[ref.Type], ref.ID)
 		}
 	}
-	var err error
-	if l.users, err = h.store.Users.ByIDs(ctx, ids[models.AuditUser]); err != nil {
-		return nil, err
-	}
 	v := viewerFrom(ctx)
-	if l.patients, err = h.store.Audit.Existing(ctx, v, models.AuditPatient, ids[models.AuditPatient]); err != nil {
+	var err error
+	if l.users, err = h.store.Users.ByIDs(ctx, v, ids[models.AuditUser]); err != nil {
 		return nil, err
 	}
-	if l.mappings, err = h.store.Audit.Existing(ctx, v, models.AuditMapping, ids[models.AuditMapping]); err != nil {
+	if l.patients, err = h.trail.Existing(ctx, v, models.AuditPatient, ids[models.AuditPatient]); err != nil {
+		return nil, err
+	}
+	if l.mappings, err = h.trail.Existing(ctx, v, models.AuditMapping, ids[models.AuditMapping]); err != nil {
 		return nil, err
 	}
 	return l, nil
+}
+
+// maxRecordLinks is how many of an event's records its row lists; a list
+// read can name a hundred.
+const maxRecordLinks = 5
+
+// shownRefs are the records of an event its row lists.
+func shownRefs(refs []models.AuditRef) []models.AuditRef {
+	return refs[:min(len(refs), maxRecordLinks)]
 }
 
 // user is the cell of the account that acted: its email, linked.
@@ -237,22 +246,33 @@ func (l *auditLinks) user(id *int64) cell {
 	return cell{Text: "User #" + itoa(*id)}
 }
 
-// record is the cell of the record an event is about, linked to its page
-// while it exists.
-func (l *auditLinks) record(typ string, id *int64) cell {
-	label := recordTypeLabel(typ)
-	if id == nil {
-		return cell{Text: label}
+// records is the cell of the records an event names, each linked to its
+// page while it exists; past maxRecordLinks, how many more there are.
+func (l *auditLinks) records(refs []models.AuditRef) cell {
+	if len(refs) == 0 {
+		return cell{Text: "—"}
 	}
-	c := cell{Text: label + " #" + itoa(*id)}
+	var c cell
+	for _, ref := range shownRefs(refs) {
+		c.Links = append(c.Links, l.record(ref))
+	}
+	if n := len(refs) - maxRecordLinks; n > 0 {
+		c.More = "and " + countNoun(n, "more record")
+	}
+	return c
+}
+
+// record is the link (or text) of one record an event names.
+func (l *auditLinks) record(ref models.AuditRef) cell {
+	c := cell{Text: recordTypeLabel(ref.Type) + " #" + itoa(ref.ID)}
 	switch {
-	case typ == models.AuditPatient && l.patients[*id]:
-		c.Href = l.prefix + "/patients/" + itoa(*id)
-	case typ == models.AuditMapping && l.mappings[*id]:
-		c.Href = l.prefix + "/mappings/" + itoa(*id)
-	case typ == models.AuditUser && l.users[*id] != nil:
-		c.Href = l.prefix + "/users/" + itoa(*id)
-	case typ == models.AuditPatient || typ == models.AuditMapping:
+	case ref.Type == models.AuditPatient && l.patients[ref.ID]:
+		c.Href = l.prefix + "/patients/" + itoa(ref.ID)
+	case ref.Type == models.AuditMapping && l.mappings[ref.ID]:
+		c.Href = l.prefix + "/mappings/" + itoa(ref.ID)
+	case ref.Type == models.AuditUser && l.users[ref.ID] != nil:
+		c.Href = l.prefix + "/users/" + itoa(ref.ID)
+	case ref.Type == models.AuditPatient || ref.Type == models.AuditMapping:
 		c.Text += " (deleted)"
 	}
 	return c
@@ -271,6 +291,9 @@ func recordTypeLabel(t string) string {
 }
 
 func actionLabel(a models.AuditAction) string {
+	if a == models.AuditSignOutAll {
+		return "Sign out everywhere"
+	}
 	s := strings.ReplaceAll(string(a), "_", " ")
 	if s == "" {
 		return s
@@ -281,9 +304,11 @@ func actionLabel(a models.AuditAction) string {
 func actionCell(a models.AuditAction) cell {
 	c := cell{Text: actionLabel(a)}
 	switch a {
-	case models.AuditCreate, models.AuditUpdate, models.AuditLogin:
+	case models.AuditCreate, models.AuditUpdate, models.AuditLogin, models.AuditAccountCreated, models.AuditAccountActivated:
 		c.Badge = "ok"
-	case models.AuditDelete, models.AuditLoginFailed, models.AuditTokenReuse:
+	case models.AuditDelete, models.AuditLoginFailed, models.AuditTokenReuse, models.AuditPasswordChangeFailed,
+		models.AuditAccountDeactivated, models.AuditSuperuserGranted, models.AuditSuperuserRevoked,
+		models.AuditPasswordReset, models.AuditSignOutAll:
 		c.Badge = "warn"
 	}
 	return c

@@ -17,7 +17,7 @@ import (
 // auditTotal is the number of events in the trail.
 func (e *env) auditTotal(t *testing.T) int {
 	t.Helper()
-	p, err := e.store.Audit.List(context.Background(), models.Viewer{UserID: e.admin.ID, Superuser: true},
+	p, err := e.app.Audit.List(context.Background(), e.boss(),
 		models.AuditFilter{}, models.PageRequest{WithTotal: true})
 	if err != nil {
 		t.Fatal(err)
@@ -85,8 +85,13 @@ func TestAudit(t *testing.T) {
 			}{
 				{"action=create", []string{`badge ok">Create`, "Patient #" + meera, "Assignment #" + mid}, []string{`badge ok">Update`, `">Read</td>`}},
 				{"action=delete&record_type=patient", []string{"1 event matching", "Patient #" + gone + " (deleted)"}, nil},
-				{"record_type=patient&record_id=" + meera, []string{"Patient #" + meera, `badge ok">Update`}, []string{"Patient #" + gone, "Assignment #"}},
-				{"record_type=mapping", []string{"Assignment #" + mid}, []string{"Patient #"}},
+				// An event shows every record it names: the reads of the
+				// patient's page name its assignment too, but the
+				// assignment's own creation does not name the patient.
+				{"record_type=patient&record_id=" + meera, []string{"Patient #" + meera, `badge ok">Update`,
+					`<ul class="refs"><li><a href="/admin/patients/` + meera + `">Patient #` + meera + `</a></li><li><a href="/admin/mappings/` + mid + `">Assignment #` + mid + `</a></li></ul>`},
+					[]string{"Patient #" + gone, `badge ok">Create</span></td><td><ul class="refs"><li><a href="/admin/mappings/`}},
+				{"record_type=mapping", []string{"Assignment #" + mid}, []string{`badge ok">Update`, "Patient #" + gone}},
 				{"user=STAFF%40clinic.example", []string{"1 event matching", `badge warn">Login failed`}, []string{"boss@clinic.example</a>"}},
 				{"user=" + itoaT(staff.ID), []string{"1 event matching"}, nil},
 				{"action=login_failed", []string{"1 event matching"}, nil},
@@ -139,7 +144,7 @@ func TestAudit(t *testing.T) {
 			want(t, st, http.StatusOK, body, `badge ok">Intact`, "Head position", "1 event matching", `<option value="update" selected>`,
 				`<a href="/admin/audit?action=update&amp;sort=id" class="sort">`)
 			wantNot(t, body, `href="/admin/audit/verify?`+"action=update&amp;")
-			rep, err := e.store.Audit.Verify(context.Background())
+			rep, err := e.app.Audit.Verify(context.Background())
 			if err != nil || !rep.OK() {
 				t.Fatalf("verify: %+v %v", rep, err)
 			}

@@ -9,79 +9,21 @@ import (
 	"healthcare/models"
 )
 
-func doctorSections() []section {
-	return []section{
-		{Legend: "Personal details", Fields: []field{
-			{Name: "first_name", Label: "First name", Type: "text", Required: true, MaxLen: 100, Autocomplete: "off"},
-			{Name: "last_name", Label: "Last name", Type: "text", Required: true, MaxLen: 100, Autocomplete: "off"},
-			{Name: "email", Label: "Email", Type: "email", Required: true, MaxLen: 254, Hint: "Unique per doctor"},
-			{Name: "phone", Label: "Phone", Type: "tel", Required: true, MaxLen: 16, Hint: "International format, e.g. +919876543210"},
-			{Name: "date_of_birth", Label: "Date of birth", Type: "date"},
-			{Name: "gender", Label: "Gender", Type: "select", Options: choices(models.Genders, genderLabel, "Not given")},
-		}},
-		{Legend: "Practice", Fields: []field{
-			{Name: "specialization", Label: "Specialization", Type: "select", Required: true, Options: choices(models.Specializations, specLabel, "Choose…")},
-			{Name: "qualification", Label: "Qualification", Type: "text", Required: true, MaxLen: 200, Hint: "e.g. MBBS, MD"},
-			{Name: "license_number", Label: "License number", Type: "text", Required: true, MaxLen: 50, Hint: "Unique; stored in capitals"},
-			{Name: "experience_years", Label: "Experience (years)", Type: "number", Required: true, Min: "0", Max: "80", Step: "1"},
-			{Name: "consultation_fee", Label: "Consultation fee", Type: "number", Required: true, Min: "0", Step: "0.01"},
-			{Name: "is_available", Label: "Accepting patients", Type: "checkbox"},
-			{Name: "available_days", Label: "Available days", Type: "text", MaxLen: 100, Hint: "e.g. Mon–Fri"},
-			{Name: "available_time", Label: "Available time", Type: "text", MaxLen: 100, Hint: "e.g. 09:00–17:00"},
-			{Name: "languages_spoken", Label: "Languages spoken", Type: "text", MaxLen: 200},
-			{Name: "bio", Label: "Biography", Type: "textarea", MaxLen: 5000, Wide: true},
-		}},
-		{Legend: "Clinic", Fields: []field{
-			{Name: "clinic_name", Label: "Clinic name", Type: "text", MaxLen: 200},
-			{Name: "clinic_address", Label: "Clinic address", Type: "textarea", MaxLen: 500, Wide: true},
-			{Name: "city", Label: "City", Type: "text", MaxLen: 100},
-			{Name: "state", Label: "State", Type: "text", MaxLen: 100},
-			{Name: "postal_code", Label: "Postal code", Type: "text", MaxLen: 20},
-			{Name: "country", Label: "Country", Type: "text", MaxLen: 100},
-		}},
-	}
+// doctorLayout arranges the doctor form.
+var doctorLayout = layout{
+	{"Personal details", []string{"first_name", "last_name", "email", "phone", "date_of_birth", "gender"}},
+	{"Practice", []string{"specialization", "qualification", "license_number", "experience_years", "consultation_fee",
+		"is_available", "available_days", "available_time", "languages_spoken", "bio"}},
+	{"Clinic", []string{"clinic_name", "clinic_address", "city", "state", "postal_code", "country"}},
 }
 
-func doctorValues(d *models.Doctor) url.Values {
-	v := url.Values{}
-	v.Set("first_name", d.FirstName)
-	v.Set("last_name", d.LastName)
-	v.Set("email", d.Email)
-	v.Set("phone", d.Phone)
-	v.Set("date_of_birth", optDate(d.DateOfBirth))
-	if d.Gender != nil {
-		v.Set("gender", string(*d.Gender))
-	}
-	v.Set("specialization", string(d.Specialization))
-	v.Set("qualification", d.Qualification)
-	v.Set("license_number", d.LicenseNumber)
-	v.Set("experience_years", strconv.Itoa(d.ExperienceYears))
-	v.Set("consultation_fee", fmtFee(float64(d.ConsultationFee)))
-	v.Set("is_available", checkbox(d.IsAvailable))
-	for k, s := range map[string]*string{
-		"clinic_name": d.ClinicName, "clinic_address": d.ClinicAddress, "city": d.City, "state": d.State,
-		"postal_code": d.PostalCode, "country": d.Country, "available_days": d.AvailableDays,
-		"available_time": d.AvailableTime, "bio": d.Bio, "languages_spoken": d.LanguagesSpoken,
-	} {
-		v.Set(k, deref(s))
-	}
-	return v
-}
+func doctorSections() []section { return doctorLayout.sections(models.DoctorEntity) }
 
-func doctorPatch(vals url.Values) (models.DoctorPatch, models.FieldErrors) {
-	p := &formParser{vals: vals}
-	in := models.DoctorPatch{
-		FirstName: p.str("first_name"), LastName: p.str("last_name"), Email: p.str("email"), Phone: p.str("phone"),
-		DateOfBirth: p.date("date_of_birth"), Gender: enumOptional[models.Gender](vals, "gender"),
-		Specialization: enumRequired[models.Specialization](vals, "specialization"),
-		Qualification:  p.str("qualification"), LicenseNumber: p.str("license_number"),
-		ExperienceYears: p.integer("experience_years"), ConsultationFee: p.decimal("consultation_fee"),
-		ClinicName: p.str("clinic_name"), ClinicAddress: p.str("clinic_address"), City: p.str("city"),
-		State: p.str("state"), PostalCode: p.str("postal_code"), Country: p.str("country"),
-		AvailableDays: p.str("available_days"), AvailableTime: p.str("available_time"), Bio: p.str("bio"),
-		LanguagesSpoken: p.str("languages_spoken"), IsAvailable: p.boolean("is_available"),
-	}
-	return in, p.fe
+// doctorInput reads a submitted doctor form: the whole entry.
+func doctorInput(vals url.Values) models.DoctorInput {
+	var in models.DoctorInput
+	decode(models.DoctorEntity, doctorSections(), vals, &in)
+	return in
 }
 
 // doctorColumns are the doctor list's columns; the keys are
@@ -121,7 +63,7 @@ func (h *handler) listDoctors(w http.ResponseWriter, r *http.Request) {
 	fv, filtered := filterValues(q, "search", "specialization", "city", "is_available", "min_experience", "max_fee")
 	filters := []section{{Fields: []field{
 		{Name: "search", Label: "Search", Type: "search", Placeholder: "Name, specialization or city"},
-		{Name: "specialization", Label: "Specialization", Type: "select", Options: choices(models.Specializations, specLabel, "Any")},
+		{Name: "specialization", Label: "Specialization", Type: "select", Options: entityOptions(models.DoctorEntity, "specialization", "Any")},
 		{Name: "city", Label: "City", Type: "text"},
 		{Name: "is_available", Label: "Available", Type: "select", Options: yesNo},
 		{Name: "min_experience", Label: "Min. experience", Type: "number", Min: "0", Step: "1"},
@@ -150,7 +92,7 @@ func (h *handler) listDoctors(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) newDoctor(w http.ResponseWriter, r *http.Request) {
-	h.doctorForm(w, r, http.StatusOK, url.Values{"is_available": {"on"}, "experience_years": {"0"}}, nil)
+	h.doctorForm(w, r, http.StatusOK, defaults(models.DoctorEntity, doctorSections()), nil)
 }
 
 func (h *handler) doctorForm(w http.ResponseWriter, r *http.Request, status int, vals url.Values, errs map[string][]string) {
@@ -161,12 +103,7 @@ func (h *handler) doctorForm(w http.ResponseWriter, r *http.Request, status int,
 }
 
 func (h *handler) createDoctor(w http.ResponseWriter, r *http.Request) {
-	in, perr := doctorPatch(r.PostForm)
-	if len(perr) > 0 {
-		h.doctorForm(w, r, http.StatusBadRequest, r.PostForm, merge(perr, in.Validate(today(), true)))
-		return
-	}
-	d, err := h.store.Doctors.Create(r.Context(), viewerFrom(r.Context()), in)
+	d, err := h.store.Doctors.Create(r.Context(), viewerFrom(r.Context()), doctorInput(r.PostForm))
 	if fe := fieldErrors(err); fe != nil {
 		h.doctorForm(w, r, http.StatusBadRequest, r.PostForm, fe)
 		return
@@ -196,7 +133,7 @@ func (h *handler) showDoctor(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.doctorPage(w, r, http.StatusOK, d, doctorValues(d), nil)
+	h.doctorPage(w, r, http.StatusOK, d, values(doctorSections(), d), nil)
 }
 
 func (h *handler) doctorPage(w http.ResponseWriter, r *http.Request, status int, doc *models.Doctor, vals url.Values, errs map[string][]string) {
@@ -226,26 +163,17 @@ func (h *handler) updateDoctor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx, v := r.Context(), viewerFrom(r.Context())
-	in, perr := doctorPatch(r.PostForm)
-	var err error
-	var changed []string
-	if len(perr) == 0 {
-		_, changed, err = h.store.Doctors.Update(ctx, v, id, in, true)
-	}
-	errs := fieldErrors(err)
-	if len(perr) > 0 {
-		errs = merge(perr, in.Validate(today(), true))
-	} else if err != nil && errs == nil {
-		h.fail(w, r, err)
-		return
-	}
-	if errs != nil {
+	_, changed, err := h.store.Doctors.Replace(ctx, v, id, doctorInput(r.PostForm))
+	if errs := fieldErrors(err); errs != nil {
 		cur, gerr := h.store.Doctors.Get(ctx, v, id)
 		if gerr != nil {
 			h.fail(w, r, gerr)
 			return
 		}
 		h.doctorPage(w, r, http.StatusBadRequest, cur, r.PostForm, errs)
+		return
+	} else if err != nil {
+		h.fail(w, r, err)
 		return
 	}
 	done := "saved"

@@ -27,6 +27,10 @@ type cell struct {
 	Code  bool   // monospace (ids, hashes)
 	Wrap  bool   // may wrap in a table that does not (Class "audit")
 	Title string // the whole value, when Text is shortened
+	// Links, when set, are shown instead of Text, one after another (the
+	// records an audit event names), followed by More.
+	Links []cell
+	More  string
 }
 
 type sizeLink struct {

@@ -10,13 +10,10 @@ import (
 	"healthcare/models"
 )
 
-// mappingErrors returns the field messages for a failed assignment: parse
-// errors, validation errors, and a patient or doctor that does not exist
-// (NotFound from the store), shown on its field.
-func mappingErrors(parse models.FieldErrors, err error) map[string][]string {
-	if len(parse) > 0 {
-		return parse
-	}
+// mappingErrors returns the field messages of a failed assignment: the
+// validation errors, or a patient or doctor that does not exist (NotFound
+// from the store), shown on its field; nil for any other error.
+func mappingErrors(err error) map[string][]string {
 	if fe := fieldErrors(err); fe != nil {
 		return fe
 	}
@@ -26,18 +23,18 @@ func mappingErrors(parse models.FieldErrors, err error) map[string][]string {
 		if strings.HasPrefix(me.Message, "Patient") {
 			f = "patient"
 		}
-		return map[string][]string{f: {"Invalid pk - object does not exist."}}
+		return map[string][]string{f: {models.MsgBadRef}}
 	}
 	return nil
 }
 
-func mappingEditSection() section {
-	return section{Legend: "Assignment", Fields: []field{
-		{Name: "status", Label: "Status", Type: "select", Required: true, Options: choices(models.MappingStatuses, statusLabel, "")},
-		{Name: "reason", Label: "Reason", Type: "textarea", MaxLen: 2000, Wide: true},
-		{Name: "notes", Label: "Notes", Type: "textarea", MaxLen: 5000, Wide: true},
-	}}
-}
+// mappingLayout arranges the form that makes an assignment;
+// mappingEditLayout the one that edits it (its patient and doctor never
+// change).
+var (
+	mappingLayout     = layout{{"Who", []string{"patient", "doctor"}}, {"Assignment", []string{"status", "reason", "notes"}}}
+	mappingEditLayout = layout{{"Assignment", []string{"status", "reason", "notes"}}}
+)
 
 // mappingColumns are the assignment list's columns; the keys are
 // database.MappingStore.List's order_by names.
@@ -73,7 +70,7 @@ func (h *handler) listMappings(w http.ResponseWriter, r *http.Request) {
 		{Name: "search", Label: "Search", Type: "search", Placeholder: "Patient or doctor name"},
 		{Name: "patient_id", Label: "Patient ID", Type: "number", Min: "1", Step: "1"},
 		{Name: "doctor_id", Label: "Doctor ID", Type: "number", Min: "1", Step: "1"},
-		{Name: "status", Label: "Status", Type: "select", Options: choices(models.MappingStatuses, statusLabel, "Any")},
+		{Name: "status", Label: "Status", Type: "select", Options: entityOptions(models.MappingEntity, "status", "Any")},
 	}}}
 	fill(filters, fv, ferr)
 	d := &listData{
@@ -123,36 +120,25 @@ func truncate(s string, n int) string {
 
 func (h *handler) newMapping(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	h.mappingForm(w, r, http.StatusOK, url.Values{
-		"patient": {q.Get("patient")}, "doctor": {q.Get("doctor")}, "status": {string(models.StatusActive)},
-	}, nil)
+	vals := defaults(models.MappingEntity, mappingLayout.sections(models.MappingEntity))
+	vals.Set("patient", q.Get("patient"))
+	vals.Set("doctor", q.Get("doctor"))
+	h.mappingForm(w, r, http.StatusOK, vals, nil)
 }
 
 func (h *handler) mappingForm(w http.ResponseWriter, r *http.Request, status int, vals url.Values, errs map[string][]string) {
-	ids := section{Legend: "Who", Fields: []field{
-		{Name: "patient", Label: "Patient ID", Type: "number", Required: true, Min: "1", Step: "1", Hint: "The number in the patient list's ID column"},
-		{Name: "doctor", Label: "Doctor ID", Type: "number", Required: true, Min: "1", Step: "1", Hint: "The number in the doctor list's ID column"},
-	}}
 	f := form{Heading: "Assign a doctor", Intro: "Tip: from a patient's page you can pick the doctor by name.",
 		Action: h.prefix + "/mappings/new", Submit: "Assign", Cancel: h.prefix + "/mappings",
-		Sections: []section{ids, mappingEditSection()}}
+		Sections: mappingLayout.sections(models.MappingEntity)}
 	f.Problems = fill(f.Sections, vals, errs)
 	h.render(w, r, status, "form", "Assign a doctor", "mappings", f)
 }
 
 func (h *handler) createMapping(w http.ResponseWriter, r *http.Request) {
-	p := &formParser{vals: r.PostForm}
-	in := models.MappingInput{PatientID: p.id("patient"), DoctorID: p.id("doctor"), Reason: p.str("reason"),
-		Notes: p.str("notes"), Status: enumOptional[models.MappingStatus](r.PostForm, "status")}
-	if *in.Status == "" {
-		in.Status = nil
-	}
-	var m *models.Mapping
-	var err error
-	if len(p.fe) == 0 {
-		m, err = h.store.Mappings.Create(r.Context(), viewerFrom(r.Context()), in)
-	}
-	if errs := mappingErrors(p.fe, err); errs != nil {
+	var in models.MappingInput
+	decode(models.MappingEntity, mappingLayout.sections(models.MappingEntity), r.PostForm, &in)
+	m, err := h.store.Mappings.Create(r.Context(), viewerFrom(r.Context()), in)
+	if errs := mappingErrors(err); errs != nil {
 		h.mappingForm(w, r, http.StatusBadRequest, r.PostForm, errs)
 		return
 	} else if err != nil {
@@ -178,15 +164,14 @@ func (h *handler) showMapping(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	vals := url.Values{"status": {string(m.Status)}, "reason": {deref(m.Reason)}, "notes": {deref(m.Notes)}}
-	h.mappingPage(w, r, http.StatusOK, m, vals, nil)
+	h.mappingPage(w, r, http.StatusOK, m, values(mappingEditLayout.sections(models.MappingEntity), m), nil)
 }
 
 func (h *handler) mappingPage(w http.ResponseWriter, r *http.Request, status int, m *models.Mapping, vals url.Values, errs map[string][]string) {
 	base := h.prefix + "/mappings/" + itoa(m.ID)
 	d := mappingData{Mapping: m, Form: form{
 		Heading: "Assignment #" + itoa(m.ID), Action: base, Submit: "Save changes", Cancel: h.prefix + "/mappings",
-		Delete: base + "/delete", Sections: []section{mappingEditSection()},
+		Delete: base + "/delete", Sections: mappingEditLayout.sections(models.MappingEntity),
 	}}
 	d.Form.Problems = fill(d.Form.Sections, vals, errs)
 	h.render(w, r, status, "mapping", d.Form.Heading, "mappings", d)
@@ -198,9 +183,8 @@ func (h *handler) updateMapping(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx, v := r.Context(), viewerFrom(r.Context())
-	p := &formParser{vals: r.PostForm}
-	in := models.MappingPatch{Reason: p.str("reason"), Notes: p.str("notes"),
-		Status: enumOptional[models.MappingStatus](r.PostForm, "status")}
+	var in models.MappingPatch
+	decode(models.MappingEntity, mappingEditLayout.sections(models.MappingEntity), r.PostForm, &in)
 	_, changed, err := h.store.Mappings.Update(ctx, v, id, in)
 	if fe := fieldErrors(err); fe != nil {
 		m, gerr := h.store.Mappings.Get(ctx, v, id)

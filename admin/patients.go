@@ -7,78 +7,22 @@ import (
 	"healthcare/models"
 )
 
-func patientSections() []section {
-	return []section{
-		{Legend: "Personal details", Fields: []field{
-			{Name: "first_name", Label: "First name", Type: "text", Required: true, MaxLen: 100, Autocomplete: "off"},
-			{Name: "last_name", Label: "Last name", Type: "text", Required: true, MaxLen: 100, Autocomplete: "off"},
-			{Name: "date_of_birth", Label: "Date of birth", Type: "date", Required: true},
-			{Name: "gender", Label: "Gender", Type: "select", Required: true, Options: choices(models.Genders, genderLabel, "Choose…")},
-			{Name: "blood_group", Label: "Blood group", Type: "select", Options: choices(models.BloodGroups, bloodLabel, "Unknown")},
-			{Name: "is_active", Label: "Active patient", Type: "checkbox", Hint: "Inactive patients stay on record but are hidden by the active filter."},
-		}},
-		{Legend: "Contact", Fields: []field{
-			{Name: "phone", Label: "Phone", Type: "tel", Required: true, MaxLen: 16, Hint: "International format, e.g. +919876543210"},
-			{Name: "email", Label: "Email", Type: "email", MaxLen: 254},
-			{Name: "address", Label: "Address", Type: "textarea", MaxLen: 500, Wide: true},
-			{Name: "city", Label: "City", Type: "text", MaxLen: 100},
-			{Name: "state", Label: "State", Type: "text", MaxLen: 100},
-			{Name: "postal_code", Label: "Postal code", Type: "text", MaxLen: 20},
-			{Name: "country", Label: "Country", Type: "text", MaxLen: 100},
-		}},
-		{Legend: "Medical", Fields: []field{
-			{Name: "medical_history", Label: "Medical history", Type: "textarea", MaxLen: 10000, Wide: true},
-			{Name: "allergies", Label: "Allergies", Type: "textarea", MaxLen: 5000, Wide: true},
-			{Name: "current_medications", Label: "Current medications", Type: "textarea", MaxLen: 5000, Wide: true},
-		}},
-		{Legend: "Emergency contact", Fields: []field{
-			{Name: "emergency_contact_name", Label: "Name", Type: "text", MaxLen: 200},
-			{Name: "emergency_contact_phone", Label: "Phone", Type: "tel", MaxLen: 16, Hint: "International format"},
-			{Name: "emergency_contact_relation", Label: "Relation", Type: "text", MaxLen: 50},
-		}},
-	}
+// patientLayout arranges the patient form.
+var patientLayout = layout{
+	{"Personal details", []string{"first_name", "last_name", "date_of_birth", "gender", "blood_group", "is_active"}},
+	{"Contact", []string{"phone", "email", "address", "city", "state", "postal_code", "country"}},
+	{"Medical", []string{"medical_history", "allergies", "current_medications"}},
+	{"Emergency contact", []string{"emergency_contact_name", "emergency_contact_phone", "emergency_contact_relation"}},
 }
 
-func patientValues(p *models.Patient) url.Values {
-	v := url.Values{}
-	v.Set("first_name", p.FirstName)
-	v.Set("last_name", p.LastName)
-	v.Set("email", deref(p.Email))
-	v.Set("phone", p.Phone)
-	if !p.DateOfBirth.IsZero() {
-		v.Set("date_of_birth", p.DateOfBirth.String())
-	}
-	v.Set("gender", string(p.Gender))
-	if p.BloodGroup != nil {
-		v.Set("blood_group", string(*p.BloodGroup))
-	}
-	for k, s := range map[string]*string{
-		"address": p.Address, "city": p.City, "state": p.State, "postal_code": p.PostalCode, "country": p.Country,
-		"medical_history": p.MedicalHistory.Ptr(), "allergies": p.Allergies.Ptr(), "current_medications": p.CurrentMedications.Ptr(),
-		"emergency_contact_name": p.EmergencyContactName, "emergency_contact_phone": p.EmergencyContactPhone,
-		"emergency_contact_relation": p.EmergencyContactRelation,
-	} {
-		v.Set(k, deref(s))
-	}
-	v.Set("is_active", checkbox(p.IsActive))
-	return v
-}
+func patientSections() []section { return patientLayout.sections(models.PatientEntity) }
 
-// patientPatch reads a submitted patient form as a full patch: every field
-// is present, an empty optional field clears it.
-func patientPatch(vals url.Values) (models.PatientPatch, models.FieldErrors) {
-	p := &formParser{vals: vals}
-	in := models.PatientPatch{
-		FirstName: p.str("first_name"), LastName: p.str("last_name"), Email: p.str("email"), Phone: p.str("phone"),
-		DateOfBirth: p.date("date_of_birth"), Gender: enumRequired[models.Gender](vals, "gender"),
-		BloodGroup: enumOptional[models.BloodGroup](vals, "blood_group"),
-		Address:    p.str("address"), City: p.str("city"), State: p.str("state"), PostalCode: p.str("postal_code"),
-		Country: p.str("country"), MedicalHistory: p.str("medical_history"), Allergies: p.str("allergies"),
-		CurrentMedications: p.str("current_medications"), EmergencyContactName: p.str("emergency_contact_name"),
-		EmergencyContactPhone: p.str("emergency_contact_phone"), EmergencyContactRelation: p.str("emergency_contact_relation"),
-		IsActive: p.boolean("is_active"),
-	}
-	return in, p.fe
+// patientInput reads a submitted patient form: the whole patient (every
+// field is present; an empty optional one clears it).
+func patientInput(vals url.Values) models.PatientInput {
+	var in models.PatientInput
+	decode(models.PatientEntity, patientSections(), vals, &in)
+	return in
 }
 
 // patientColumns are the patient list's columns; the keys are
@@ -106,10 +50,10 @@ func (h *handler) listPatients(w http.ResponseWriter, r *http.Request) {
 	fv, filtered := filterValues(q, "search", "gender", "city", "is_active", "blood_group")
 	filters := []section{{Fields: []field{
 		{Name: "search", Label: "Search", Type: "search", Placeholder: "Name, email or phone"},
-		{Name: "gender", Label: "Gender", Type: "select", Options: choices(models.Genders, genderLabel, "Any")},
+		{Name: "gender", Label: "Gender", Type: "select", Options: entityOptions(models.PatientEntity, "gender", "Any")},
 		{Name: "city", Label: "City", Type: "text"},
 		{Name: "is_active", Label: "Active", Type: "select", Options: yesNo},
-		{Name: "blood_group", Label: "Blood group", Type: "select", Options: choices(models.BloodGroups, bloodLabel, "Any")},
+		{Name: "blood_group", Label: "Blood group", Type: "select", Options: entityOptions(models.PatientEntity, "blood_group", "Any")},
 	}}}
 	fill(filters, fv, nil)
 	d := &listData{
@@ -134,7 +78,7 @@ func (h *handler) listPatients(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) newPatient(w http.ResponseWriter, r *http.Request) {
-	h.patientForm(w, r, http.StatusOK, url.Values{"is_active": {"on"}}, nil)
+	h.patientForm(w, r, http.StatusOK, defaults(models.PatientEntity, patientSections()), nil)
 }
 
 func (h *handler) patientForm(w http.ResponseWriter, r *http.Request, status int, vals url.Values, errs map[string][]string) {
@@ -145,12 +89,7 @@ func (h *handler) patientForm(w http.ResponseWriter, r *http.Request, status int
 }
 
 func (h *handler) createPatient(w http.ResponseWriter, r *http.Request) {
-	in, perr := patientPatch(r.PostForm)
-	if len(perr) > 0 {
-		h.patientForm(w, r, http.StatusBadRequest, r.PostForm, merge(perr, in.Validate(today(), true)))
-		return
-	}
-	p, err := h.store.Patients.Create(r.Context(), viewerFrom(r.Context()), in)
+	p, err := h.store.Patients.Create(r.Context(), viewerFrom(r.Context()), patientInput(r.PostForm))
 	if fe := fieldErrors(err); fe != nil {
 		h.patientForm(w, r, http.StatusBadRequest, r.PostForm, fe)
 		return
@@ -190,7 +129,7 @@ func (h *handler) showPatient(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.patientPage(w, r, http.StatusOK, p, patientValues(p), nil, url.Values{"status": {string(models.StatusActive)}}, nil)
+	h.patientPage(w, r, http.StatusOK, p, values(patientSections(), p), nil, nil, nil)
 }
 
 func (h *handler) patientPage(w http.ResponseWriter, r *http.Request, status int, p *models.Patient,
@@ -202,9 +141,12 @@ func (h *handler) patientPage(w http.ResponseWriter, r *http.Request, status int
 		Delete: base + "/delete", Sections: patientSections(),
 	}}
 	d.Form.Problems = fill(d.Form.Sections, vals, errs)
-	if owner, err := h.store.Users.ByID(ctx, p.CreatedBy); err == nil {
-		d.Owner = owner
+	owners, err := h.store.Users.ByIDs(ctx, v, []int64{p.CreatedBy})
+	if err != nil {
+		h.fail(w, r, err)
+		return
 	}
+	d.Owner = owners[p.CreatedBy]
 	_, ms, err := h.store.Mappings.ForPatient(ctx, v, p.ID, nil)
 	if err != nil {
 		h.fail(w, r, err)
@@ -238,11 +180,11 @@ func (h *handler) patientPage(w http.ResponseWriter, r *http.Request, status int
 		}
 	}
 	d.Assign = assignData{Action: base + "/assign", Search: base, Query: query, None: len(opts) == 1}
-	as := []section{{Fields: []field{
-		{Name: "doctor", Label: "Doctor", Type: "select", Required: true, Options: opts},
-		{Name: "status", Label: "Status", Type: "select", Options: choices(models.MappingStatuses, statusLabel, "")},
-		{Name: "reason", Label: "Reason", Type: "textarea", MaxLen: 2000, Wide: true},
-	}}}
+	as := assignSections()
+	as[0].Fields[0].Type, as[0].Fields[0].Options, as[0].Fields[0].Hint = "select", opts, ""
+	if avals == nil {
+		avals = defaults(models.MappingEntity, as)
+	}
 	d.Assign.Problems = fill(as, avals, aerrs)
 	d.Assign.Fields = as[0].Fields
 	h.render(w, r, status, "patient", p.FullName(), "patients", d)
@@ -254,35 +196,31 @@ func (h *handler) updatePatient(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx, v := r.Context(), viewerFrom(r.Context())
-	in, perr := patientPatch(r.PostForm)
-	var err error
-	var changed []string
-	var p *models.Patient
-	if len(perr) == 0 {
-		p, changed, err = h.store.Patients.Update(ctx, v, id, in, true)
-	}
-	errs := fieldErrors(err)
-	if len(perr) > 0 {
-		errs = merge(perr, in.Validate(today(), true))
-	} else if err != nil && errs == nil {
-		h.fail(w, r, err)
-		return
-	}
-	if errs != nil {
+	_, changed, err := h.store.Patients.Replace(ctx, v, id, patientInput(r.PostForm))
+	if errs := fieldErrors(err); errs != nil {
 		cur, gerr := h.store.Patients.Get(ctx, v, id)
 		if gerr != nil {
 			h.fail(w, r, gerr)
 			return
 		}
-		h.patientPage(w, r, http.StatusBadRequest, cur, r.PostForm, errs, url.Values{"status": {string(models.StatusActive)}}, nil)
+		h.patientPage(w, r, http.StatusBadRequest, cur, r.PostForm, errs, nil, nil)
+		return
+	} else if err != nil {
+		h.fail(w, r, err)
 		return
 	}
 	done := "saved"
 	if len(changed) == 0 {
 		done = "unchanged"
 	}
-	h.redirect(w, r, h.prefix+"/patients/"+itoa(p.ID), done)
+	h.redirect(w, r, h.prefix+"/patients/"+itoa(id), done)
 }
+
+// assignLayout arranges the form that assigns a doctor from a patient's
+// page (the doctor is chosen from a list).
+var assignLayout = layout{{"", []string{"doctor", "status", "reason"}}}
+
+func assignSections() []section { return assignLayout.sections(models.MappingEntity) }
 
 func (h *handler) assignDoctor(w http.ResponseWriter, r *http.Request) {
 	id, ok := h.pathID(w, r)
@@ -290,28 +228,20 @@ func (h *handler) assignDoctor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx, v := r.Context(), viewerFrom(r.Context())
-	p := &formParser{vals: r.PostForm}
-	in := models.MappingInput{PatientID: &id, DoctorID: p.id("doctor"), Reason: p.str("reason"),
-		Status: enumOptional[models.MappingStatus](r.PostForm, "status")}
-	if *in.Status == "" {
-		in.Status = nil
-	}
-	var err error
-	if len(p.fe) == 0 {
-		_, err = h.store.Mappings.Create(ctx, v, in)
-	}
-	errs := mappingErrors(p.fe, err)
-	if errs == nil && err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if errs != nil {
+	var in models.MappingInput
+	decode(models.MappingEntity, assignSections(), r.PostForm, &in)
+	in.PatientID = &id
+	_, err := h.store.Mappings.Create(ctx, v, in)
+	if errs := mappingErrors(err); errs != nil {
 		pt, gerr := h.store.Patients.Get(ctx, v, id)
 		if gerr != nil {
 			h.fail(w, r, gerr)
 			return
 		}
-		h.patientPage(w, r, http.StatusBadRequest, pt, patientValues(pt), nil, r.PostForm, errs)
+		h.patientPage(w, r, http.StatusBadRequest, pt, values(patientSections(), pt), nil, r.PostForm, errs)
+		return
+	} else if err != nil {
+		h.fail(w, r, err)
 		return
 	}
 	h.redirect(w, r, h.prefix+"/patients/"+itoa(id)+"#doctors", "assigned")

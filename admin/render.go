@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 
 	"healthcare/models"
+	"healthcare/web"
 )
 
 // view is what every page template gets.
@@ -37,11 +39,16 @@ var notices = map[string]string{
 	"assigned":    "Doctor assigned.",
 	"unassigned":  "Assignment removed.",
 	"activated":   "Account activated.",
-	"deactivated": "Account deactivated; its refresh tokens were revoked.",
+	"deactivated": "Account deactivated; every session of it has ended.",
 	"promoted":    "Account is now a superuser.",
 	"demoted":     "Account is no longer a superuser.",
-	"password":    "Password reset; the account's refresh tokens were revoked.",
+	"password":    "Password reset; every session of the account has ended.",
+	"ownpassword": "Password reset; every other session of your account has ended.",
+	"reauth":      "Password reset; every session of your account has ended. Sign in with the new password.",
+	"sessions":    "Signed out everywhere: every session of this account has ended.",
 	"signedout":   "You have signed out.",
+	"signedoutall": "You have signed out everywhere: every session of your account has ended, " +
+		"in this console and in the apps.",
 }
 
 var pageNames = []string{"login", "dashboard", "list", "form", "patient", "doctor", "user", "mapping", "confirm", "error", "audit"}
@@ -70,15 +77,18 @@ func parseTemplates() map[string]*template.Template {
 // template error becomes a clean 500, not half a page.
 func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, name, title, nav string, data any) {
 	v := view{Title: title, Nav: nav, Prefix: h.prefix, Data: data, Notice: notices[r.URL.Query().Get("done")]}
-	if u := userFrom(r.Context()); u != nil {
-		v.User = u
-		s, _ := r.Context().Value(sessionKey).(session)
-		v.CSRF = h.keys.csrfToken(s)
+	if cs := sessionFrom(r.Context()); cs != nil {
+		v.User, v.CSRF = cs.User, cs.CSRF
 	}
 	var buf bytes.Buffer
 	if err := h.pages[name].ExecuteTemplate(&buf, "layout.html", v); err != nil {
 		h.log.ErrorContext(r.Context(), "admin: render", "page", name, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
+		if name == "error" {
+			// The error page itself failed: answer in plain text.
+			http.Error(w, "Internal server error.", http.StatusInternalServerError)
+			return
+		}
+		h.internalError(w, r)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -92,32 +102,46 @@ func (h *handler) errorPage(w http.ResponseWriter, r *http.Request, status int, 
 	h.render(w, r, status, "error", heading, "", errorData{heading, msg})
 }
 
-// fail answers a store error that the page cannot show beside a field.
+// fail answers an error that the page cannot show beside a field, with
+// the status of its code (web.Status). Anything but an *models.Error is
+// logged and shown as a 500 that says nothing of its cause.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code := models.ErrorCode(err)
 	var me *models.Error
-	if errors.As(err, &me) {
-		switch me.Code {
-		case models.CodeNotFound:
-			h.errorPage(w, r, http.StatusNotFound, "Not found", me.Message)
-			return
-		case models.CodeForbidden:
-			h.errorPage(w, r, http.StatusForbidden, "Not allowed", me.Message)
-			return
-		case models.CodeInvalid:
-			h.errorPage(w, r, http.StatusBadRequest, "Invalid request", describeFields(me.Fields))
-			return
-		case models.CodeUnavailable:
-			setRetryAfter(w, err)
-			h.errorPage(w, r, http.StatusServiceUnavailable, "Try again shortly", me.Message)
-			return
-		case models.CodeRateLimited:
-			setRetryAfter(w, err)
-			h.errorPage(w, r, http.StatusTooManyRequests, "Too many requests", retryText(err))
-			return
+	errors.As(err, &me)
+	status := web.Status(code)
+	switch code {
+	case models.CodeNotFound:
+		h.errorPage(w, r, status, "Not found", me.Message)
+	case models.CodeForbidden:
+		h.errorPage(w, r, status, "Not allowed", me.Message)
+	case models.CodeConflict:
+		h.errorPage(w, r, status, "Cannot do that", me.Message)
+	case models.CodeInvalid:
+		msg := describeFields(me.Fields)
+		if msg == "" {
+			msg = me.Message
 		}
+		h.errorPage(w, r, status, "Invalid request", msg)
+	case models.CodeUnauthenticated:
+		h.errorPage(w, r, status, "Signed out", "Your session has ended. Sign in again.")
+	case models.CodeUnavailable:
+		setRetryAfter(w, err)
+		h.errorPage(w, r, status, "Try again shortly", me.Message)
+	case models.CodeRateLimited:
+		setRetryAfter(w, err)
+		h.errorPage(w, r, status, "Too many requests", retryText(err))
+	default:
+		h.log.ErrorContext(r.Context(), "admin: request failed", "path", r.URL.Path,
+			"request_id", middleware.GetReqID(r.Context()), "err", err)
+		h.internalError(w, r)
 	}
-	h.log.ErrorContext(r.Context(), "admin: request failed", "path", r.URL.Path, "err", err)
-	h.errorPage(w, r, http.StatusInternalServerError, "Something went wrong", "The server could not complete this request. It has been logged.")
+}
+
+// internalError is the 500 page: it says nothing of the cause.
+func (h *handler) internalError(w http.ResponseWriter, r *http.Request) {
+	h.errorPage(w, r, http.StatusInternalServerError, "Something went wrong",
+		"The server could not complete this request. It has been logged.")
 }
 
 func describeFields(f map[string][]string) string {
@@ -196,24 +220,12 @@ func deref(p *string) string {
 	return *p
 }
 
-// retryAfter returns when a RateLimited or Unavailable error says to try
-// again, rounded up to a second (at least one).
-func retryAfter(err error) time.Duration {
-	var me *models.Error
-	if errors.As(err, &me) && me.RetryAfter > 0 {
-		return (me.RetryAfter + time.Second - 1).Truncate(time.Second)
-	}
-	return 0
-}
+// setRetryAfter sets Retry-After when err says when to try again.
+func setRetryAfter(w http.ResponseWriter, err error) { web.SetRetryAfter(w, err) }
 
-func setRetryAfter(w http.ResponseWriter, err error) {
-	if d := retryAfter(err); d > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(d/time.Second)))
-	}
-}
-
+// retryText says when to try again after err.
 func retryText(err error) string {
-	d := retryAfter(err)
+	d := (web.RetryAfter(err) + time.Second - 1).Truncate(time.Second)
 	if d <= 0 {
 		return "Try again later."
 	}

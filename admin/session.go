@@ -1,147 +1,114 @@
 package admin
 
 import (
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
-	"errors"
 	"net/http"
-	"strconv"
 	"strings"
-	"time"
 
+	"healthcare/auth"
 	"healthcare/models"
 )
 
-// Cookie names. The session cookie is scoped to the console's path.
 const (
+	// sessionCookie holds the secret of a console session
+	// (auth.Service.ConsoleLogin), scoped to the console's path.
 	sessionCookie = "hc_admin_session"
-	loginCookie   = "hc_admin_login"
-	csrfField     = "csrf_token"
+	// csrfField is the form field that carries the session's form token.
+	csrfField = "csrf_token"
 )
 
-// keys are the secrets the console signs with, each derived from
-// Options.SessionKey with its own label, so no key is used for two purposes
-// (nor shared with the JWT signer that gets the same SECRET_KEY).
-type keys struct {
-	session []byte // signs the session cookie
-	csrf    []byte // derives each session's CSRF token
-	login   []byte // signs the sign-in form's CSRF cookie
-	pw      []byte // fingerprints the password hash in the session
+// session returns the live console session of r's cookie, Unauthenticated
+// without one.
+func (h *handler) session(r *http.Request) (*auth.ConsoleSession, error) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return nil, models.Unauthenticated("")
+	}
+	return h.auth.Console(r.Context(), c.Value)
 }
 
-func deriveKeys(secret []byte) keys {
-	d := func(label string) []byte {
-		m := hmac.New(sha256.New, secret)
-		m.Write([]byte("healthcare/admin/" + label))
-		return m.Sum(nil)
-	}
-	return keys{session: d("session"), csrf: d("csrf"), login: d("login"), pw: d("password")}
+// setSessionCookie gives the browser the secret of a new session. It is
+// Secure when the client reached us over TLS, as worked out from trusted
+// sources only (models.RequestInfo: a proxy's X-Forwarded-Proto counts only
+// with TRUST_PROXY).
+func (h *handler) setSessionCookie(w http.ResponseWriter, r *http.Request, secret string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: sessionCookie, Value: secret, Path: h.prefix + "/", MaxAge: int(h.auth.ConsoleTTL().Seconds()),
+		HttpOnly: true, Secure: models.RequestInfoFrom(r.Context()).Secure(), SameSite: http.SameSiteLaxMode,
+	})
 }
 
-func mac(key []byte, parts ...string) []byte {
-	m := hmac.New(sha256.New, key)
-	for _, p := range parts {
-		m.Write([]byte(p))
-		m.Write([]byte{0})
-	}
-	return m.Sum(nil)
+func (h *handler) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{
+		Name: sessionCookie, Value: "", Path: h.prefix + "/", MaxAge: -1,
+		HttpOnly: true, Secure: models.RequestInfoFrom(r.Context()).Secure(), SameSite: http.SameSiteLaxMode,
+	})
 }
 
-var b64 = base64.RawURLEncoding
-
-func randomToken(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(err) // crypto/rand does not fail on supported platforms
-	}
-	return b64.EncodeToString(b)
+// loginData is the sign-in page.
+type loginData struct {
+	Email string
+	Next  string
+	Error string
 }
 
-// session is what the signed cookie carries: who, until when, a random
-// nonce (the CSRF token is derived from it) and a fingerprint of the
-// password hash at sign-in, so that resetting a password ends every
-// session of that account.
-type session struct {
-	UserID  int64
-	Expires time.Time
-	Nonce   string
-	PwFP    string
+func (h *handler) loginForm(w http.ResponseWriter, r *http.Request) {
+	next := h.safeNext(r.URL.Query().Get("next"))
+	if _, err := h.session(r); err == nil {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	h.render(w, r, http.StatusOK, "login", "Sign in", "", loginData{Next: next})
 }
 
-func (k keys) pwFingerprint(hash string) string { return b64.EncodeToString(mac(k.pw, hash)[:9]) }
-
-// encode returns "uid.exp.nonce.pwfp.mac".
-func (k keys) encode(s session) string {
-	payload := strings.Join([]string{
-		strconv.FormatInt(s.UserID, 10), strconv.FormatInt(s.Expires.Unix(), 10), s.Nonce, s.PwFP,
-	}, ".")
-	return payload + "." + b64.EncodeToString(mac(k.session, "v1", payload))
+// login signs a superuser in. The form carries no token of its own: a
+// cross-site sign-in (login CSRF) is refused by the cross-origin check
+// every state-changing request passes.
+func (h *handler) login(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		h.badForm(w, r, err)
+		return
+	}
+	d := loginData{Email: strings.TrimSpace(r.PostForm.Get("email")), Next: h.safeNext(r.PostForm.Get("next"))}
+	secret, _, err := h.auth.ConsoleLogin(r.Context(), d.Email, r.PostForm.Get("password"))
+	if err != nil {
+		status := http.StatusUnauthorized
+		switch models.ErrorCode(err) {
+		case models.CodeUnauthenticated, models.CodeInvalid:
+			d.Error = "Invalid email or password."
+		case models.CodeForbidden:
+			status = http.StatusForbidden
+			d.Error = "This account may not use the admin console. Sign in with a superuser account (created with createsuperuser)."
+		case models.CodeRateLimited:
+			status = http.StatusTooManyRequests
+			d.Error = "Too many sign-in attempts. " + retryText(err)
+			setRetryAfter(w, err)
+		default:
+			h.fail(w, r, err)
+			return
+		}
+		h.render(w, r, status, "login", "Sign in", "", d)
+		return
+	}
+	h.setSessionCookie(w, r, secret)
+	http.Redirect(w, r, d.Next, http.StatusSeeOther)
 }
 
-var errBadSession = errors.New("invalid session cookie")
-
-// decode verifies the signature and expiry of a session cookie value.
-func (k keys) decode(v string, now time.Time) (session, error) {
-	i := strings.LastIndexByte(v, '.')
-	if i < 0 {
-		return session{}, errBadSession
-	}
-	payload, sig := v[:i], v[i+1:]
-	got, err := b64.DecodeString(sig)
-	if err != nil || !hmac.Equal(got, mac(k.session, "v1", payload)) {
-		return session{}, errBadSession
-	}
-	parts := strings.Split(payload, ".")
-	if len(parts) != 4 {
-		return session{}, errBadSession
-	}
-	uid, err1 := strconv.ParseInt(parts[0], 10, 64)
-	exp, err2 := strconv.ParseInt(parts[1], 10, 64)
-	if err1 != nil || err2 != nil || uid <= 0 {
-		return session{}, errBadSession
-	}
-	s := session{UserID: uid, Expires: time.Unix(exp, 0), Nonce: parts[2], PwFP: parts[3]}
-	if !now.Before(s.Expires) {
-		return session{}, errBadSession
-	}
-	return s, nil
-}
-
-// csrfToken is the token every form of the session carries.
-func (k keys) csrfToken(s session) string { return b64.EncodeToString(mac(k.csrf, s.Nonce)) }
-
-// loginToken is the sign-in form's token for the random value in its cookie
-// (a signed double-submit: there is no session yet to derive one from).
-func (k keys) loginToken(cookie string) string { return b64.EncodeToString(mac(k.login, cookie)) }
-
-func tokensEqual(a, b string) bool {
-	return a != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
-}
-
-// secure reports whether the request came over TLS, directly or through a
-// proxy that says so; cookies are then marked Secure.
-func secure(r *http.Request) bool {
-	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
-}
-
-func (h *handler) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge time.Duration) {
-	c := &http.Cookie{
-		Name: name, Value: value, Path: h.prefix + "/", HttpOnly: true, Secure: secure(r),
-		SameSite: http.SameSiteLaxMode,
-	}
-	if maxAge < 0 {
-		c.MaxAge = -1
+// logout ends this session, or with "everywhere" every session of the
+// account (the APIs' too).
+func (h *handler) logout(w http.ResponseWriter, r *http.Request) {
+	ctx, cs := r.Context(), sessionFrom(r.Context())
+	done := "signedout"
+	var err error
+	if r.PostForm.Get("everywhere") != "" {
+		done = "signedoutall"
+		_, err = h.auth.SignOutEverywhere(ctx, viewerFrom(ctx), cs.User.ID)
 	} else {
-		c.MaxAge = int(maxAge.Seconds())
+		err = h.auth.ConsoleLogout(ctx, cs)
 	}
-	http.SetCookie(w, c)
-}
-
-// startSession signs u in.
-func (h *handler) startSession(w http.ResponseWriter, r *http.Request, u *models.User) {
-	s := session{UserID: u.ID, Expires: time.Now().Add(h.ttl), Nonce: randomToken(18), PwFP: h.keys.pwFingerprint(u.PasswordHash)}
-	h.setCookie(w, r, sessionCookie, h.keys.encode(s), h.ttl)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.clearSessionCookie(w, r)
+	http.Redirect(w, r, h.prefix+"/login?done="+done, http.StatusSeeOther)
 }

@@ -1,12 +1,12 @@
 package admin
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
-	"healthcare/auth"
 	"healthcare/database"
 	"healthcare/models"
 )
@@ -25,7 +25,7 @@ func (h *handler) listUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	uq := database.UserQuery{Search: q.Get("search"), IsActive: boolParam(q, "is_active"),
 		IsSuperuser: boolParam(q, "is_superuser"), Sort: sortKey, Limit: size, Offset: (pageNo - 1) * size}
-	page, err := h.store.Users.Find(r.Context(), uq)
+	page, err := h.store.Users.Find(r.Context(), viewerFrom(r.Context()), uq)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -82,15 +82,20 @@ func (h *handler) listUsers(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "list", "Users", "users", d)
 }
 
+// passwordHint says what a new password must be (models.PasswordProblems).
+var passwordHint = fmt.Sprintf("At least %d characters; not entirely numeric, common, or like the name or email.",
+	models.PasswordMinLength)
+
+// newUserSection is the form that makes an account: the fields of
+// models.UserEntity, then the password and the role.
 func newUserSection() section {
-	return section{Legend: "Account", Fields: []field{
-		{Name: "name", Label: "Name", Type: "text", Required: true, MaxLen: 150, Autocomplete: "off"},
-		{Name: "email", Label: "Email", Type: "email", Required: true, MaxLen: 254, Autocomplete: "off"},
-		{Name: "password", Label: "Password", Type: "password", Required: true, Autocomplete: "new-password",
-			Hint: "At least 8 characters; not entirely numeric, common, or like the name or email."},
-		{Name: "password_confirm", Label: "Password again", Type: "password", Required: true, Autocomplete: "new-password"},
-		{Name: "is_superuser", Label: "Superuser (may sign in to this console and sees all records)", Type: "checkbox", Wide: true},
-	}}
+	s := layout{{"Account", []string{"name", "email"}}}.sections(models.UserEntity)[0]
+	s.Fields = append(s.Fields,
+		field{Name: "password", Label: "Password", Type: "password", Required: true, Autocomplete: "new-password", Hint: passwordHint},
+		field{Name: "password_confirm", Label: "Password again", Type: "password", Required: true, Autocomplete: "new-password"},
+		field{Name: "is_superuser", Label: "Superuser (may sign in to this console and sees all records)", Type: "checkbox", Wide: true},
+	)
+	return s
 }
 
 func (h *handler) newUser(w http.ResponseWriter, r *http.Request) {
@@ -107,7 +112,7 @@ func (h *handler) userForm(w http.ResponseWriter, r *http.Request, status int, v
 func (h *handler) createUser(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
 	in := models.RegisterInput{Name: f.Get("name"), Email: f.Get("email"), Password: f.Get("password"), PasswordConfirm: f.Get("password_confirm")}
-	u, err := h.auth.CreateUser(r.Context(), in, f.Get("is_superuser") != "")
+	u, err := h.auth.CreateUser(r.Context(), viewerFrom(r.Context()), in, f.Get("is_superuser") != "")
 	if fe := fieldErrors(err); fe != nil {
 		h.userForm(w, r, http.StatusBadRequest, f, fe)
 		return
@@ -121,13 +126,15 @@ func (h *handler) createUser(w http.ResponseWriter, r *http.Request) {
 // userData is a user's page: the account and its actions.
 type userData struct {
 	Account  *models.User
-	Self     bool
+	Self     bool // the signed-in superuser's own account
 	Joined   string
 	Last     string
 	Base     string
 	Password []field
 	Problems []problem
-	Error    string
+	// Error is what the auth service said against an action on the whole
+	// account (its "user" field: not on one's own account).
+	Error string
 }
 
 func (h *handler) showUser(w http.ResponseWriter, r *http.Request) {
@@ -135,208 +142,120 @@ func (h *handler) showUser(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	u, err := h.store.Users.ByID(r.Context(), id)
+	u, err := h.store.Users.Manage(r.Context(), viewerFrom(r.Context()), id)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	h.userPage(w, r, http.StatusOK, u, nil, "")
+	h.userPage(w, r, http.StatusOK, u, nil)
 }
 
-func (h *handler) userPage(w http.ResponseWriter, r *http.Request, status int, u *models.User, errs map[string][]string, msg string) {
-	d := userData{Account: u, Self: u.ID == userFrom(r.Context()).ID, Joined: fmtTime(u.DateJoined), Last: "Never",
-		Base: h.prefix + "/users/" + itoa(u.ID), Error: msg}
+// userPage renders account u, with the field errors errs of a failed
+// action.
+func (h *handler) userPage(w http.ResponseWriter, r *http.Request, status int, u *models.User, errs map[string][]string) {
+	d := userData{Account: u, Self: u.ID == sessionFrom(r.Context()).User.ID, Joined: fmtTime(u.DateJoined), Last: "Never",
+		Base: h.prefix + "/users/" + itoa(u.ID), Error: strings.Join(errs["user"], " ")}
 	if u.LastLogin != nil {
 		d.Last = fmtTime(*u.LastLogin)
 	}
 	pw := []section{{Fields: []field{
-		{Name: "password", Label: "New password", Type: "password", Required: true, Autocomplete: "new-password",
-			Hint: "At least 8 characters; not entirely numeric, common, or like the name or email."},
+		{Name: "password", Label: "New password", Type: "password", Required: true, Autocomplete: "new-password", Hint: passwordHint},
 		{Name: "password_confirm", Label: "New password again", Type: "password", Required: true, Autocomplete: "new-password"},
 	}}}
+	delete(errs, "user")
 	d.Problems = fill(pw, url.Values{}, errs)
 	d.Password = pw[0].Fields
 	h.render(w, r, status, "user", u.Name, "users", d)
 }
 
-// userAction loads the account a flag change is about, refusing changes to
-// one's own account that would lock one out.
-func (h *handler) userAction(w http.ResponseWriter, r *http.Request, selfMsg string) (*models.User, bool) {
-	id, ok := h.pathID(w, r)
-	if !ok {
-		return nil, false
-	}
-	u, err := h.store.Users.ByID(r.Context(), id)
-	if err != nil {
+// accountDone answers an account action: its field errors on the
+// account's page (400), any other error as such, else a redirect to the
+// page with the notice done.
+func (h *handler) accountDone(w http.ResponseWriter, r *http.Request, id int64, err error, done string) {
+	if errs := fieldErrors(err); errs != nil {
+		u, gerr := h.store.Users.Manage(r.Context(), viewerFrom(r.Context()), id)
+		if gerr != nil {
+			h.fail(w, r, gerr)
+			return
+		}
+		h.userPage(w, r, http.StatusBadRequest, u, errs)
+		return
+	} else if err != nil {
 		h.fail(w, r, err)
-		return nil, false
+		return
 	}
-	if selfMsg != "" && u.ID == userFrom(r.Context()).ID {
-		h.userPage(w, r, http.StatusBadRequest, u, nil, selfMsg)
-		return nil, false
-	}
-	return u, true
+	h.redirect(w, r, h.prefix+"/users/"+itoa(id), done)
 }
 
 func (h *handler) setUserActive(w http.ResponseWriter, r *http.Request) {
-	u, ok := h.userAction(w, r, "You cannot deactivate your own account.")
+	id, ok := h.pathID(w, r)
 	if !ok {
 		return
 	}
 	active := r.PostForm.Get("active") == "true"
-	if err := h.store.Users.SetFlags(r.Context(), u.ID, active, u.IsSuperuser); err != nil {
-		h.fail(w, r, err)
-		return
-	}
+	_, err := h.auth.SetActive(r.Context(), viewerFrom(r.Context()), id, active)
 	done := "activated"
 	if !active {
 		done = "deactivated"
-		if err := h.store.Tokens.RevokeUser(r.Context(), u.ID); err != nil {
-			h.fail(w, r, err)
-			return
-		}
 	}
-	h.log.InfoContext(r.Context(), "admin: account "+done, "user_id", u.ID, "by", userFrom(r.Context()).ID)
-	h.redirect(w, r, h.prefix+"/users/"+itoa(u.ID), done)
+	h.accountDone(w, r, id, err, done)
 }
 
 func (h *handler) setUserSuperuser(w http.ResponseWriter, r *http.Request) {
-	u, ok := h.userAction(w, r, "You cannot remove your own superuser status.")
+	id, ok := h.pathID(w, r)
 	if !ok {
 		return
 	}
 	super := r.PostForm.Get("superuser") == "true"
-	if err := h.store.Users.SetFlags(r.Context(), u.ID, u.IsActive, super); err != nil {
-		h.fail(w, r, err)
-		return
-	}
+	_, err := h.auth.SetSuperuser(r.Context(), viewerFrom(r.Context()), id, super)
 	done := "promoted"
 	if !super {
 		done = "demoted"
 	}
-	h.log.InfoContext(r.Context(), "admin: account "+done, "user_id", u.ID, "by", userFrom(r.Context()).ID)
-	h.redirect(w, r, h.prefix+"/users/"+itoa(u.ID), done)
+	h.accountDone(w, r, id, err, done)
 }
 
+// resetPassword sets a new password for an account, which ends every
+// session of it. Resetting one's own ends this session too; the console
+// then signs in again with the new password, as anyone who knows it may.
 func (h *handler) resetPassword(w http.ResponseWriter, r *http.Request) {
-	u, ok := h.userAction(w, r, "")
+	id, ok := h.pathID(w, r)
 	if !ok {
 		return
 	}
-	pw, confirm := r.PostForm.Get("password"), r.PostForm.Get("password_confirm")
-	var fe models.FieldErrors
-	if pw == "" {
-		fe.Add("password", models.MsgBlank)
-	} else {
-		for _, m := range models.PasswordProblems(pw, map[string]string{"name": u.Name, "email address": u.Email}) {
-			fe.Add("password", m)
-		}
-	}
-	if confirm == "" {
-		fe.Add("password_confirm", models.MsgBlank)
-	} else if pw != confirm {
-		fe.Add("password_confirm", "Passwords do not match.")
-	}
-	if len(fe) > 0 {
-		h.userPage(w, r, http.StatusBadRequest, u, fe, "")
+	ctx, cs := r.Context(), sessionFrom(r.Context())
+	in := models.SetPasswordInput{Password: r.PostForm.Get("password"), PasswordConfirm: r.PostForm.Get("password_confirm")}
+	u, err := h.auth.ResetPassword(ctx, viewerFrom(ctx), id, in)
+	if err != nil || u.ID != cs.User.ID {
+		h.accountDone(w, r, id, err, "password")
 		return
 	}
-	hash, err := auth.HashPassword(pw)
-	if err == nil {
-		err = h.store.Users.SetPassword(r.Context(), u.ID, hash)
-	}
-	if err == nil {
-		err = h.store.Tokens.RevokeUser(r.Context(), u.ID)
-	}
+	secret, _, err := h.auth.ConsoleLogin(ctx, u.Email, in.Password)
 	if err != nil {
-		h.fail(w, r, err)
+		h.log.WarnContext(ctx, "admin: signing in again after a password reset failed", "user_id", u.ID, "err", err)
+		h.clearSessionCookie(w, r)
+		http.Redirect(w, r, h.prefix+"/login?done=reauth", http.StatusSeeOther)
 		return
 	}
-	h.log.InfoContext(r.Context(), "admin: password reset", "user_id", u.ID, "by", userFrom(r.Context()).ID)
-	if u.ID == userFrom(r.Context()).ID {
-		// The session carries a fingerprint of the old hash: renew it.
-		u.PasswordHash = hash
-		h.startSession(w, r, u)
-	}
-	h.redirect(w, r, h.prefix+"/users/"+itoa(u.ID), "password")
+	h.setSessionCookie(w, r, secret)
+	h.redirect(w, r, h.prefix+"/users/"+itoa(id), "ownpassword")
 }
 
-// loginData is the sign-in page.
-type loginData struct {
-	Email   string
-	Next    string
-	Token   string
-	Error   string
-	Refused bool
-}
-
-func (h *handler) loginForm(w http.ResponseWriter, r *http.Request) {
-	next := h.safeNext(r.URL.Query().Get("next"))
-	if _, _, ok := h.currentUser(r); ok {
-		http.Redirect(w, r, next, http.StatusSeeOther)
+// signOutUser ends every session of an account (the APIs' and the
+// console's). Doing it to one's own account signs this browser out too.
+func (h *handler) signOutUser(w http.ResponseWriter, r *http.Request) {
+	id, ok := h.pathID(w, r)
+	if !ok {
 		return
 	}
-	h.loginPage(w, r, http.StatusOK, loginData{Next: next})
-}
-
-// loginPage renders the sign-in form with a fresh signed double-submit
-// token (its random half in a cookie, the other in the form).
-func (h *handler) loginPage(w http.ResponseWriter, r *http.Request, status int, d loginData) {
-	nonce := randomToken(18)
-	h.setCookie(w, r, loginCookie, nonce, h.ttl)
-	d.Token = h.keys.loginToken(nonce)
-	h.render(w, r, status, "login", "Sign in", "", d)
-}
-
-func (h *handler) login(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		h.badForm(w, r, err)
+	ctx := r.Context()
+	_, err := h.auth.SignOutEverywhere(ctx, viewerFrom(ctx), id)
+	if err == nil && id == sessionFrom(ctx).User.ID {
+		h.clearSessionCookie(w, r)
+		http.Redirect(w, r, h.prefix+"/login?done=signedoutall", http.StatusSeeOther)
 		return
 	}
-	d := loginData{Email: strings.TrimSpace(r.PostForm.Get("email")), Next: h.safeNext(r.PostForm.Get("next"))}
-	c, err := r.Cookie(loginCookie)
-	if err != nil || !tokensEqual(r.PostForm.Get(csrfField), h.keys.loginToken(c.Value)) {
-		d.Error = "The sign-in form expired or your browser blocks cookies. Try again."
-		h.loginPage(w, r, http.StatusForbidden, d)
-		return
-	}
-	u, err := h.auth.Authenticate(r.Context(), d.Email, r.PostForm.Get("password"))
-	if err != nil {
-		switch models.ErrorCode(err) {
-		case models.CodeUnauthenticated, models.CodeInvalid:
-			d.Error = "Invalid email or password."
-			h.loginPage(w, r, http.StatusUnauthorized, d)
-		case models.CodeRateLimited:
-			d.Error = "Too many sign-in attempts. " + retryText(err)
-			setRetryAfter(w, err)
-			h.loginPage(w, r, http.StatusTooManyRequests, d)
-		default:
-			h.fail(w, r, err)
-		}
-		return
-	}
-	if !u.IsSuperuser {
-		h.log.WarnContext(r.Context(), "admin: sign-in refused: not a superuser", "user_id", u.ID)
-		d.Error, d.Refused = "This account may not use the admin console. Sign in with a superuser account (created with createsuperuser).", true
-		h.loginPage(w, r, http.StatusForbidden, d)
-		return
-	}
-	if err := h.store.Users.TouchLogin(r.Context(), u.ID); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	h.startSession(w, r, u)
-	h.setCookie(w, r, loginCookie, "", -1)
-	h.log.InfoContext(r.Context(), "admin: signed in", "user_id", u.ID)
-	http.Redirect(w, r, d.Next, http.StatusSeeOther)
-}
-
-func (h *handler) logout(w http.ResponseWriter, r *http.Request) {
-	if err := h.store.Audit.RecordAuth(r.Context(), models.AuditLogout, userFrom(r.Context()).ID); err != nil {
-		h.log.ErrorContext(r.Context(), "admin: audit sign-out", "err", err)
-	}
-	h.setCookie(w, r, sessionCookie, "", -1)
-	http.Redirect(w, r, h.prefix+"/login?done=signedout", http.StatusSeeOther)
+	h.accountDone(w, r, id, err, "sessions")
 }
 
 // dashData is the start page.
@@ -354,7 +273,7 @@ func (h *handler) dashboard(w http.ResponseWriter, r *http.Request) {
 	zero := 0
 	pr := models.PageRequest{First: &zero, WithTotal: true}
 	yes := true
-	users, err := h.store.Users.Count(ctx)
+	users, err := h.store.Users.Count(ctx, v)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -32,8 +32,20 @@ const (
 type Claims struct {
 	jwt.RegisteredClaims
 	Type string `json:"typ"`
-	// Family groups the refresh tokens of one sign-in (refresh only).
+	// Family is the session of a refresh token: every refresh token of one
+	// sign-in shares it (refresh tokens only).
 	Family string `json:"fam,omitempty"`
+	// Session is the session of an access token (access tokens only): the
+	// token stops working when its session is revoked.
+	Session string `json:"sid,omitempty"`
+}
+
+// SessionID returns the session the token belongs to.
+func (c *Claims) SessionID() string {
+	if c.Type == TypeRefresh {
+		return c.Family
+	}
+	return c.Session
 }
 
 // UserID returns the subject as a user id.
@@ -79,8 +91,9 @@ func NewJTI() string {
 	return hex.EncodeToString(b)
 }
 
-// Issue signs a token of type typ for user id, returning it and its claims.
-func (s *Signer) Issue(userID int64, typ, family string) (string, *Claims, error) {
+// Issue signs a token of type typ for user id in session, returning it and
+// its claims.
+func (s *Signer) Issue(userID int64, typ, session string) (string, *Claims, error) {
 	ttl := s.AccessTTL
 	if typ == TypeRefresh {
 		ttl = s.RefreshTTL
@@ -95,8 +108,12 @@ func (s *Signer) Issue(userID int64, typ, family string) (string, *Claims, error
 			IssuedAt:  jwt.NewNumericDate(t),
 			ID:        NewJTI(),
 		},
-		Type:   typ,
-		Family: family,
+		Type: typ,
+	}
+	if typ == TypeRefresh {
+		c.Family = session
+	} else {
+		c.Session = session
 	}
 	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(s.secret)
 	return tok, c, err
@@ -108,7 +125,8 @@ var ErrInvalidToken = errors.New("invalid token")
 // ErrExpiredToken is returned for a well-formed token past its expiry.
 var ErrExpiredToken = errors.New("token expired")
 
-// Verify checks signature, algorithm, issuer, audience, expiry and type.
+// Verify checks signature, algorithm, issuer, audience, expiry, issue time
+// and type, and that the token names its session.
 func (s *Signer) Verify(raw, typ string) (*Claims, error) {
 	c := new(Claims)
 	_, err := s.parser.ParseWithClaims(raw, c, func(*jwt.Token) (any, error) { return s.secret, nil })
@@ -118,7 +136,8 @@ func (s *Signer) Verify(raw, typ string) (*Claims, error) {
 		}
 		return nil, ErrInvalidToken
 	}
-	if c.Type != typ || c.ID == "" {
+	// jwt only checks iat when it is there; ours always carry it.
+	if c.Type != typ || c.ID == "" || c.IssuedAt == nil || c.SessionID() == "" {
 		return nil, ErrInvalidToken
 	}
 	if _, err := c.UserID(); err != nil {

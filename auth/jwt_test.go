@@ -40,7 +40,7 @@ func MustSign(tb testing.TB, method jwt.SigningMethod, key any, claims jwt.Claim
 // and audience from a token the Signer itself issued.
 func accessClaims(tb testing.TB, s *auth.Signer) *auth.Claims {
 	tb.Helper()
-	_, issued, err := s.Issue(7, auth.TypeAccess, "")
+	_, issued, err := s.Issue(7, auth.TypeAccess, "ses-7")
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -54,7 +54,8 @@ func accessClaims(tb testing.TB, s *auth.Signer) *auth.Claims {
 			IssuedAt:  jwt.NewNumericDate(now),
 			ID:        "a1b2c3",
 		},
-		Type: auth.TypeAccess,
+		Type:    auth.TypeAccess,
+		Session: "ses-7",
 	}
 }
 
@@ -91,7 +92,7 @@ func TestSignerIssueVerify(t *testing.T) {
 
 	t.Run("access_ok", func(t *testing.T) {
 		before := time.Now().Truncate(time.Second)
-		raw, issued, err := s.Issue(42, auth.TypeAccess, "")
+		raw, issued, err := s.Issue(42, auth.TypeAccess, "ses-1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,14 +135,14 @@ func TestSignerIssueVerify(t *testing.T) {
 		if payload["typ"] != "refresh" || payload["fam"] != "fam-1" || payload["sub"] != "1" || payload["jti"] == nil {
 			t.Fatalf("payload = %v", payload)
 		}
-		raw, _, _ = s.Issue(1, auth.TypeAccess, "")
-		if _, ok := decodePayload(t, raw)["fam"]; ok {
-			t.Errorf("access token has a fam claim")
+		raw, _, _ = s.Issue(1, auth.TypeAccess, "ses-1")
+		if p := decodePayload(t, raw); p["fam"] != nil || p["sid"] != "ses-1" {
+			t.Errorf("access token payload = %v, want sid and no fam", p)
 		}
 	})
 	t.Run("jti_unique", func(t *testing.T) {
-		_, a, _ := s.Issue(1, auth.TypeAccess, "")
-		_, b, _ := s.Issue(1, auth.TypeAccess, "")
+		_, a, _ := s.Issue(1, auth.TypeAccess, "ses-1")
+		_, b, _ := s.Issue(1, auth.TypeAccess, "ses-1")
 		if a.ID == b.ID || len(a.ID) != 32 {
 			t.Fatalf("jtis = %q, %q; want two different 32-hex ids", a.ID, b.ID)
 		}
@@ -153,7 +154,7 @@ func TestSignerIssueVerify(t *testing.T) {
 		}
 	})
 	t.Run("access_rejected_as_refresh", func(t *testing.T) {
-		raw, _, _ := s.Issue(42, auth.TypeAccess, "")
+		raw, _, _ := s.Issue(42, auth.TypeAccess, "ses-1")
 		if _, err := s.Verify(raw, auth.TypeRefresh); !errors.Is(err, auth.ErrInvalidToken) {
 			t.Fatalf("Verify(access, refresh) = %v, want ErrInvalidToken", err)
 		}
@@ -163,7 +164,7 @@ func TestSignerIssueVerify(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		raw, _, _ := other.Issue(42, auth.TypeAccess, "")
+		raw, _, _ := other.Issue(42, auth.TypeAccess, "ses-1")
 		if _, err := s.Verify(raw, auth.TypeAccess); !errors.Is(err, auth.ErrInvalidToken) {
 			t.Fatalf("Verify(other secret) = %v, want ErrInvalidToken", err)
 		}
@@ -286,6 +287,25 @@ func TestSignerVerifyCrafted(t *testing.T) {
 			name: "issued_in_future",
 			make: func(t *testing.T, c *auth.Claims) string {
 				c.IssuedAt = jwt.NewNumericDate(now.Add(10 * time.Minute))
+				return MustSign(t, jwt.SigningMethodHS256, testSecret, c)
+			},
+			want: auth.ErrInvalidToken,
+		},
+		{
+			// Security review finding 7: a token without iat was accepted.
+			name: "missing_iat",
+			make: func(t *testing.T, c *auth.Claims) string {
+				c.IssuedAt = nil
+				return MustSign(t, jwt.SigningMethodHS256, testSecret, c)
+			},
+			want: auth.ErrInvalidToken,
+		},
+		{
+			// An access token must name its session, or signing out could
+			// not end it.
+			name: "missing_sid",
+			make: func(t *testing.T, c *auth.Claims) string {
+				c.Session = ""
 				return MustSign(t, jwt.SigningMethodHS256, testSecret, c)
 			},
 			want: auth.ErrInvalidToken,

@@ -45,7 +45,7 @@ func (s *Service) resolve(ctx context.Context, header string) viewerState {
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(raw) == "" {
 		return viewerState{err: models.Unauthenticated("Authorization header must be 'Bearer <access token>'.")}
 	}
-	c, err := s.Signer.Verify(strings.TrimSpace(raw), TypeAccess)
+	c, err := s.signer.Verify(strings.TrimSpace(raw), TypeAccess)
 	if err != nil {
 		msg := "Given token not valid for any token type."
 		if errors.Is(err, ErrExpiredToken) {
@@ -54,22 +54,27 @@ func (s *Service) resolve(ctx context.Context, header string) viewerState {
 		return viewerState{err: models.Unauthenticated(msg)}
 	}
 	uid, _ := c.UserID()
-	// The account is read on every request so that a deactivated or deleted
-	// user's tokens stop working at once, on every node.
-	u, err := s.Store.Users.ByID(ctx, uid)
+	// The token's session and account, from the session cache when fresh:
+	// a revoked session (sign-out, refresh-token reuse, a password change)
+	// or a deactivated account stops the token at its next use, on every
+	// node.
+	st, err := s.cache.get(ctx, s.store, c.Session)
 	if err != nil {
 		if models.ErrorCode(err) == models.CodeNotFound {
-			return viewerState{err: models.Unauthenticated("User not found.")}
+			return viewerState{err: models.Unauthenticated("Token is invalid or expired.")}
 		}
 		return viewerState{err: err}
 	}
-	if !u.IsActive {
+	switch {
+	case st.User.ID != uid || st.Session.Kind != models.SessionAPI:
+		return viewerState{err: models.Unauthenticated("Given token not valid for any token type.")}
+	case !st.Session.Live(time.Now()):
+		return viewerState{err: models.Unauthenticated("Token is invalid or expired.")}
+	case !st.User.IsActive:
 		return viewerState{err: models.Unauthenticated("User is inactive.")}
 	}
-	if u.PasswordChangedAt != nil && c.IssuedAt != nil && c.IssuedAt.Time.Before(u.PasswordChangedAt.Truncate(time.Second)) {
-		return viewerState{err: models.Unauthenticated("Token was issued before the password changed; sign in again.")}
-	}
-	return viewerState{viewer: models.Viewer{UserID: u.ID, Superuser: u.IsSuperuser}, user: u}
+	u := *st.User
+	return viewerState{viewer: models.Viewer{UserID: u.ID, Superuser: u.IsSuperuser}, user: &u}
 }
 
 // ViewerFrom returns the viewer of the request, anonymous if no token was

@@ -11,17 +11,75 @@ import (
 	"healthcare/models"
 )
 
-// sensitiveColumns are the patient columns sealed at rest (models.Sensitive).
-var sensitiveColumns = []string{"medical_history", "allergies", "current_medications"}
+// sensitive returns pointers to the sealed-at-rest fields of p, in the
+// order of sensitiveColumns.
+func sensitive(p *models.Patient) [3]**string {
+	return [3]**string{&p.MedicalHistory, &p.Allergies, &p.CurrentMedications}
+}
+
+// sensitiveColumns are the patient columns sealed at rest (the Sensitive
+// fields of models.PatientEntity).
+var sensitiveColumns = func() []string {
+	var cols []string
+	for _, f := range models.PatientEntity.Fields {
+		if f.Sensitive {
+			cols = append(cols, f.Name)
+		}
+	}
+	if len(cols) != 3 {
+		panic("database: sensitive() does not match models.PatientEntity")
+	}
+	return cols
+}()
+
+// sealed returns a copy of p whose sensitive fields are sealed, for
+// writing; p itself keeps its plain text. Without a cipher it is p.
+func (c *FieldCipher) sealed(p *models.Patient) (*models.Patient, error) {
+	if c == nil {
+		return p, nil
+	}
+	cp := *p
+	for _, f := range sensitive(&cp) {
+		if *f == nil {
+			continue
+		}
+		s, err := c.Seal(**f)
+		if err != nil {
+			return nil, err
+		}
+		*f = &s
+	}
+	return &cp, nil
+}
+
+// open opens the sensitive fields of ps in place, as read from the
+// database.
+func (c *FieldCipher) open(ps ...*models.Patient) error {
+	for _, p := range ps {
+		if p == nil {
+			continue
+		}
+		for _, f := range sensitive(p) {
+			if *f == nil {
+				continue
+			}
+			s, err := c.Open(**f)
+			if err != nil {
+				return fmt.Errorf("patient %d: %w", p.ID, err)
+			}
+			*f = &s
+		}
+	}
+	return nil
+}
 
 // RotateFieldKeys re-seals every sensitive patient value that is not sealed
-// with the current field key (sealed with an old key, or stored before a key
+// with the current key of c (sealed with an old key, or stored before a key
 // was configured), in batches, each batch in one transaction. Afterwards the
 // old keys can be removed from the configuration. It returns the number of
 // patients rewritten. It is a maintenance command: it does not append read
 // events to the audit trail, which would record every patient.
-func RotateFieldKeys(ctx context.Context, db *bun.DB, batch int) (int, error) {
-	c := models.FieldCipherInUse()
+func RotateFieldKeys(ctx context.Context, db *bun.DB, c *FieldCipher, batch int) (int, error) {
 	if c == nil {
 		return 0, errors.New("FIELD_ENCRYPTION_KEY is not set: nothing to rotate to")
 	}
@@ -29,8 +87,8 @@ func RotateFieldKeys(ctx context.Context, db *bun.DB, batch int) (int, error) {
 		batch = 500
 	}
 	type row struct {
-		ID     int64             `bun:"id"`
-		Values [3]sql.NullString `bun:"-"`
+		ID     int64
+		Values [3]sql.NullString
 	}
 	rewritten := 0
 	var after int64
@@ -50,7 +108,7 @@ func RotateFieldKeys(ctx context.Context, db *bun.DB, batch int) (int, error) {
 			n++
 			after = r.ID
 			for _, v := range r.Values {
-				if v.Valid && models.SealedWith(v.String) != c.CurrentKeyID() {
+				if v.Valid && SealedWith(v.String) != c.CurrentKeyID() {
 					stale = append(stale, r)
 					break
 				}
@@ -72,7 +130,11 @@ func RotateFieldKeys(ctx context.Context, db *bun.DB, batch int) (int, error) {
 						if err != nil {
 							return fmt.Errorf("patient %d %s: %w", r.ID, sensitiveColumns[i], err)
 						}
-						q = q.Set("? = ?", bun.Ident(sensitiveColumns[i]), models.Sensitive(plain))
+						sealed, err := c.Seal(plain)
+						if err != nil {
+							return err
+						}
+						q = q.Set("? = ?", bun.Ident(sensitiveColumns[i]), sealed)
 					}
 					if _, err := q.Exec(ctx); err != nil {
 						return err

@@ -116,7 +116,10 @@ func SQLiteDSN(path string) string {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Set("_txlock", "immediate")
 	q.Set("_time_format", "sqlite")
-	return "file:" + path + "?" + q.Encode()
+	// The path is a URI path: a "#" or "?" in it would end it early (and
+	// open another file), so those and "%" are escaped.
+	esc := strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(path)
+	return "file:" + esc + "?" + q.Encode()
 }
 
 // Migrate applies the embedded migrations that have not been applied yet.

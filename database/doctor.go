@@ -2,6 +2,7 @@ package database
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/uptrace/bun"
 
@@ -13,36 +14,33 @@ import (
 // change or delete it: anyone else gets Forbidden, since they can see it.
 // Doctors are not patient data and are not audited; the mappings a method
 // reaches (or deletes) are.
-type DoctorStore struct {
-	db    *bun.DB
-	audit *AuditStore
-}
+type DoctorStore struct{ s *Store }
 
 // doctorSearch is the expression the trigram index doctors_search_trgm is
 // built on.
 const doctorSearch = `lower(d.first_name || ' ' || d.last_name || ' ' || d.specialization || ' ' || coalesce(d.city, '')) LIKE ? ESCAPE '\'`
 
 // Get returns the doctor id, or NotFound.
-func (s *DoctorStore) Get(ctx context.Context, v models.Viewer, id int64) (*models.Doctor, error) {
+func (ds *DoctorStore) Get(ctx context.Context, v models.Viewer, id int64) (*models.Doctor, error) {
 	if err := requireViewer(v); err != nil {
 		return nil, err
 	}
 	d := new(models.Doctor)
-	err := s.db.NewSelect().Model(d).Where("d.id = ?", id).Scan(ctx)
+	err := ds.s.db.NewSelect().Model(d).Where("d.id = ?", id).Scan(ctx)
 	return d, notFound(err, "Doctor")
 }
 
 // ByIDs returns the doctors ids that exist, by id.
-func (s *DoctorStore) ByIDs(ctx context.Context, v models.Viewer, ids []int64) (map[int64]*models.Doctor, error) {
+func (ds *DoctorStore) ByIDs(ctx context.Context, v models.Viewer, ids []int64) (map[int64]*models.Doctor, error) {
 	if err := requireViewer(v); err != nil {
 		return nil, err
 	}
-	var ds []*models.Doctor
-	if err := s.db.NewSelect().Model(&ds).Where("d.id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+	var list []*models.Doctor
+	if err := ds.s.db.NewSelect().Model(&list).Where("d.id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
 		return nil, translate(err)
 	}
-	out := make(map[int64]*models.Doctor, len(ds))
-	for _, d := range ds {
+	out := make(map[int64]*models.Doctor, len(list))
+	for _, d := range list {
 		out[d.ID] = d
 	}
 	return out, nil
@@ -63,14 +61,14 @@ var doctorSorts = sortColumns{
 // pr.OrderBy: one of name (last, then first), specialization,
 // experience_years, consultation_fee, city, created_at. An unknown order is
 // Invalid.
-func (s *DoctorStore) List(ctx context.Context, v models.Viewer, f models.DoctorFilter, pr models.PageRequest) (*models.Page[*models.Doctor], error) {
+func (ds *DoctorStore) List(ctx context.Context, v models.Viewer, f models.DoctorFilter, pr models.PageRequest) (*models.Page[*models.Doctor], error) {
 	if err := requireViewer(v); err != nil {
 		return nil, err
 	}
-	if err := models.CheckSearch(f.Search); err != nil {
+	if err := models.CheckSearch("search", f.Search); err != nil {
 		return nil, err
 	}
-	return listOrdered[*models.Doctor](ctx, s.db, pr, "d.id", doctorSorts, func(q *bun.SelectQuery) *bun.SelectQuery {
+	return list[*models.Doctor](ctx, ds.s.db, pr, listSpec{idCol: "d.id", sorts: doctorSorts}, func(q *bun.SelectQuery) *bun.SelectQuery {
 		if f.Search != "" {
 			q = q.Where(doctorSearch, likePattern(f.Search))
 		}
@@ -95,19 +93,19 @@ func (s *DoctorStore) List(ctx context.Context, v models.Viewer, f models.Doctor
 
 // Create validates in and stores a doctor created by the viewer. A taken
 // email or license number is an Invalid error on that field.
-func (s *DoctorStore) Create(ctx context.Context, v models.Viewer, in models.DoctorPatch) (*models.Doctor, error) {
+func (ds *DoctorStore) Create(ctx context.Context, v models.Viewer, in models.DoctorInput) (*models.Doctor, error) {
 	if err := requireViewer(v); err != nil {
 		return nil, err
 	}
-	if err := in.Validate(today(), true); err != nil {
+	if err := in.Validate(models.Today()); err != nil {
 		return nil, err
 	}
 	owner := v.UserID
 	d := &models.Doctor{IsAvailable: true, CreatedBy: &owner}
-	in.Apply(d)
+	in.Patch().Apply(d)
 	t := now()
 	d.CreatedAt, d.UpdatedAt = t, t
-	if _, err := s.db.NewInsert().Model(d).Returning("id").Exec(ctx); err != nil {
+	if _, err := ds.s.db.NewInsert().Model(d).Returning("id").Exec(ctx); err != nil {
 		return nil, translate(err)
 	}
 	return d, nil
@@ -115,8 +113,8 @@ func (s *DoctorStore) Create(ctx context.Context, v models.Viewer, in models.Doc
 
 // editable returns the doctor id if the viewer may change it: NotFound if
 // it does not exist, Forbidden if it is another user's entry.
-func (s *DoctorStore) editable(ctx context.Context, v models.Viewer, id int64) (*models.Doctor, error) {
-	d, err := s.Get(ctx, v, id)
+func (ds *DoctorStore) editable(ctx context.Context, v models.Viewer, id int64) (*models.Doctor, error) {
+	d, err := ds.Get(ctx, v, id)
 	if err != nil {
 		return nil, err
 	}
@@ -126,15 +124,25 @@ func (s *DoctorStore) editable(ctx context.Context, v models.Viewer, id int64) (
 	return d, nil
 }
 
-// Update validates in and applies its present fields to the doctor id (with
-// full set, as a full replacement). It returns the doctor and the changed
-// column names.
-func (s *DoctorStore) Update(ctx context.Context, v models.Viewer, id int64, in models.DoctorPatch, full bool) (*models.Doctor, []string, error) {
-	d, err := s.editable(ctx, v, id)
+// Replace validates in as the whole doctor id and stores it (PUT). It
+// returns the doctor and the names of the changed columns.
+func (ds *DoctorStore) Replace(ctx context.Context, v models.Viewer, id int64, in models.DoctorInput) (*models.Doctor, []string, error) {
+	return ds.update(ctx, v, id, in.Patch(), func() error { return in.Validate(models.Today()) })
+}
+
+// Update validates the fields in carries and applies them to the doctor id.
+func (ds *DoctorStore) Update(ctx context.Context, v models.Viewer, id int64, in models.DoctorPatch) (*models.Doctor, []string, error) {
+	return ds.update(ctx, v, id, &in, func() error { return in.Validate(models.Today()) })
+}
+
+// update is Replace and Update: NotFound or Forbidden come before the
+// input is judged.
+func (ds *DoctorStore) update(ctx context.Context, v models.Viewer, id int64, in *models.DoctorPatch, validate func() error) (*models.Doctor, []string, error) {
+	d, err := ds.editable(ctx, v, id)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := in.Validate(today(), full); err != nil {
+	if err := validate(); err != nil {
 		return nil, nil, err
 	}
 	changed := in.Apply(d)
@@ -142,7 +150,7 @@ func (s *DoctorStore) Update(ctx context.Context, v models.Viewer, id int64, in 
 		return d, nil, nil
 	}
 	d.UpdatedAt = now()
-	res, err := s.db.NewUpdate().Model(d).Column(append(changed, "updated_at")...).Where("d.id = ?", id).Exec(ctx)
+	res, err := ds.s.db.NewUpdate().Model(d).Column(append(changed, "updated_at")...).Where("d.id = ?", id).Exec(ctx)
 	if err != nil {
 		return nil, nil, translate(err)
 	}
@@ -152,34 +160,60 @@ func (s *DoctorStore) Update(ctx context.Context, v models.Viewer, id int64, in 
 	return d, changed, nil
 }
 
-// Delete removes the doctor id and its mappings: NotFound if it does not
-// exist, Forbidden if it is another user's entry. The mappings are deleted
-// explicitly in the same transaction (not left to the cascade) so that each
-// deletion is audited, whoever's patient it assigned the doctor to.
-func (s *DoctorStore) Delete(ctx context.Context, v models.Viewer, id int64) error {
-	if _, err := s.editable(ctx, v, id); err != nil {
+// Delete removes the doctor id with its mappings: NotFound if it does not
+// exist, Forbidden if it is another user's entry. An entry other accounts'
+// patients are assigned to is theirs too: only a superuser may delete it
+// (Conflict for anyone else, saying how many such assignments there are,
+// never whose). The mappings are deleted explicitly, in the same
+// transaction, so that each deletion is audited.
+func (ds *DoctorStore) Delete(ctx context.Context, v models.Viewer, id int64) error {
+	if _, err := ds.editable(ctx, v, id); err != nil {
 		return err
 	}
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var mappingIDs []int64
-		if err := tx.NewDelete().Model((*models.Mapping)(nil)).Where("doctor_id = ?", id).
-			Returning("id").Scan(ctx, &mappingIDs); err != nil {
+	return ds.s.InTx(ctx, func(tx *Store) error {
+		if !v.Superuser {
+			n, err := tx.db.NewSelect().Model((*models.Mapping)(nil)).
+				Join("JOIN patients AS p ON p.id = m.patient_id").
+				Where("m.doctor_id = ?", id).Where("p.created_by <> ?", v.UserID).Count(ctx)
+			if err != nil {
+				return translate(err)
+			}
+			if n > 0 {
+				return models.Conflict(fmt.Sprintf(
+					"This doctor is assigned to %d patient(s) of other accounts, so it cannot be deleted; mark it unavailable instead, or ask an administrator.", n))
+			}
+		}
+		type gone struct {
+			ID        int64 `bun:"id"`
+			PatientID int64 `bun:"patient_id"`
+			CreatedBy int64 `bun:"created_by"`
+		}
+		var mappings []gone
+		if err := tx.db.NewDelete().Model((*models.Mapping)(nil)).Where("doctor_id = ?", id).
+			Returning("id, patient_id, (SELECT created_by FROM patients WHERE patients.id = patient_id) AS created_by").
+			Scan(ctx, &mappings); err != nil {
 			return translate(err)
 		}
-		res, err := tx.NewDelete().Model((*models.Doctor)(nil)).Where("id = ?", id).Exec(ctx)
+		res, err := tx.db.NewDelete().Model((*models.Doctor)(nil)).Where("id = ?", id).Exec(ctx)
 		if err != nil {
 			return translate(err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return models.NotFound("Doctor")
 		}
-		refs := make([]auditRef, len(mappingIDs))
-		for i, mid := range mappingIDs {
-			refs[i] = auditRef{models.AuditMapping, mid}
+		refs := make([]models.AuditRef, len(mappings))
+		for i, m := range mappings {
+			refs[i] = models.AuditRef{Type: models.AuditMapping, ID: m.ID}
+			tx.publish(Change{Kind: ChangeMapping, Op: OpDelete, ID: m.ID, Owner: m.CreatedBy, PatientID: m.PatientID})
 		}
-		return s.audit.record(ctx, tx, v.UserID, models.AuditDelete, nil, refs...)
+		// One event per mapping: each may belong to a different account.
+		for _, r := range refs {
+			if err := tx.changed(ctx, v, models.AuditDelete, nil, r); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
-	return translate(err)
 }
 
 // doctorOfPatient is a doctor with the patient it was reached through.
@@ -191,21 +225,19 @@ type doctorOfPatient struct {
 
 // ByPatientIDs returns, for each of the viewer's patients, the doctors
 // assigned to it (with the given mapping status, if any), newest mapping
-// first. One query for all patients: the loader for Patient.doctors.
-// Who treats a patient is what a mapping records, so the mappings the
-// doctors were reached through are audited as read, as MappingStore's
-// readers do (not the patients: the caller reached them by reading those).
-func (s *DoctorStore) ByPatientIDs(ctx context.Context, v models.Viewer, patientIDs []int64, status *models.MappingStatus) (map[int64][]*models.Doctor, error) {
+// first. One query for all patients: the loader for Patient.doctors. Who
+// treats a patient is what a mapping records, so the mappings the doctors
+// were reached through are audited as read (not the patients: the caller
+// reached them by reading those).
+func (ds *DoctorStore) ByPatientIDs(ctx context.Context, v models.Viewer, patientIDs []int64, status *models.MappingStatus) (map[int64][]*models.Doctor, error) {
 	if err := requireViewer(v); err != nil {
 		return nil, err
 	}
 	var rows []doctorOfPatient
-	q := s.db.NewSelect().Model(&rows).ColumnExpr("d.*").ColumnExpr("m.patient_id, m.id AS mapping_id").
+	q := ds.s.db.NewSelect().Model(&rows).ColumnExpr("d.*").ColumnExpr("m.patient_id, m.id AS mapping_id").
 		Join("JOIN mappings AS m ON m.doctor_id = d.id").
+		Join("JOIN patients AS p ON p.id = m.patient_id").ApplyQueryBuilder(ownPatients(v, "p")).
 		Where("m.patient_id IN (?)", bun.In(patientIDs)).OrderExpr("m.id DESC")
-	if !v.Superuser {
-		q = q.Join("JOIN patients AS p ON p.id = m.patient_id").Where("p.created_by = ?", v.UserID)
-	}
 	if status != nil {
 		q = q.Where("m.status = ?", *status)
 	}
@@ -213,12 +245,12 @@ func (s *DoctorStore) ByPatientIDs(ctx context.Context, v models.Viewer, patient
 		return nil, translate(err)
 	}
 	out := make(map[int64][]*models.Doctor)
-	refs := make([]auditRef, len(rows))
+	refs := make([]models.AuditRef, len(rows))
 	for i := range rows {
 		out[rows[i].PatientID] = append(out[rows[i].PatientID], &rows[i].Doctor)
-		refs[i] = auditRef{models.AuditMapping, rows[i].MappingID}
+		refs[i] = models.AuditRef{Type: models.AuditMapping, ID: rows[i].MappingID}
 	}
-	if err := s.audit.record(ctx, s.db, v.UserID, models.AuditRead, nil, refs...); err != nil {
+	if err := ds.s.read(ctx, v, refs...); err != nil {
 		return nil, err
 	}
 	return out, nil

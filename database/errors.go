@@ -28,6 +28,11 @@ var uniqueFields = map[string][2]string{
 	"mappings.patient_id, mappings.doctor_id": {"doctor", "This doctor is already assigned to this patient."},
 }
 
+// Translate turns a driver error into a *models.Error where it means
+// something to a client; see translate. For packages that query the
+// database themselves (audit).
+func Translate(err error) error { return translate(err) }
+
 // translate turns a driver error into a *models.Error where it means
 // something to the client (a unique violation names its field), and marks a
 // lost connection as unavailable. Anything else is returned as it is.

@@ -9,66 +9,88 @@ import (
 )
 
 // MappingStore keeps the assignments of doctors to patients. A viewer sees
-// and changes a mapping exactly when they see its patient; any doctor may be
-// assigned to the viewer's own patients, at most once per pair. Every
-// mapping returned is an audited read (and so is its patient, when it comes
-// with it); every change is audited in the change's transaction.
-type MappingStore struct {
-	db    *bun.DB
-	audit *AuditStore
-}
+// and changes a mapping exactly when they see its patient (ownPatients on
+// the joined patient); any doctor may be assigned to the viewer's own
+// patients, at most once per pair. Every mapping returned is an audited
+// read (and so is its patient, when it comes with it); every change is
+// audited in the change's transaction.
+type MappingStore struct{ s *Store }
 
-// mappingName is what mapping search matches: the patient's or the doctor's
-// full name (each has a trigram index on that expression).
+// mappingSearch is what mapping search matches: the patient's or the
+// doctor's full name (each has a trigram index on that expression).
 const mappingSearch = `(lower(patient.first_name || ' ' || patient.last_name) LIKE ? ESCAPE '\' OR lower(doctor.first_name || ' ' || doctor.last_name) LIKE ? ESCAPE '\')`
 
-// withParties selects mappings with their patient and doctor joined, scoped
-// to the viewer's patients.
+// withParties selects mappings with their patient and doctor joined,
+// scoped to the viewer's patients.
 func withParties(q *bun.SelectQuery, v models.Viewer) *bun.SelectQuery {
-	q = q.Relation("Patient").Relation("Doctor")
-	if !v.Superuser {
-		q = q.Where("patient.created_by = ?", v.UserID)
+	return q.Relation("Patient").Relation("Doctor").ApplyQueryBuilder(ownPatients(v, "patient"))
+}
+
+// mappingRefs names the mappings and, when withPatients, the patients
+// joined to them: reading a mapping with its patient reads the patient.
+func mappingRefs(ms []*models.Mapping, withPatients bool) []models.AuditRef {
+	refs := make([]models.AuditRef, 0, 2*len(ms))
+	for _, m := range ms {
+		refs = append(refs, models.AuditRef{Type: models.AuditMapping, ID: m.ID})
+		if withPatients && m.Patient != nil {
+			refs = append(refs, models.AuditRef{Type: models.AuditPatient, ID: m.Patient.ID})
+		}
 	}
-	return q
+	return refs
+}
+
+// open opens the sealed fields of the patients joined to ms.
+func (ms *MappingStore) open(list []*models.Mapping) error {
+	for _, m := range list {
+		if err := ms.s.opts.Cipher.open(m.Patient); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Get returns the mapping id, with its patient and doctor, if the viewer
 // sees its patient; else NotFound.
-func (s *MappingStore) Get(ctx context.Context, v models.Viewer, id int64) (*models.Mapping, error) {
-	m, err := getMapping(ctx, s.db, v, id)
+func (ms *MappingStore) Get(ctx context.Context, v models.Viewer, id int64) (*models.Mapping, error) {
+	m, err := ms.load(ctx, v, id)
 	if err != nil {
-		return m, err
+		return nil, err
 	}
-	if err := s.audit.record(ctx, s.db, v.UserID, models.AuditRead, nil, mappingRefs([]*models.Mapping{m}, true)...); err != nil {
+	if err := ms.s.read(ctx, v, mappingRefs([]*models.Mapping{m}, true)...); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
-// getMapping is Get without the audit event.
-func getMapping(ctx context.Context, db bun.IDB, v models.Viewer, id int64) (*models.Mapping, error) {
+// load is Get without the audit event.
+func (ms *MappingStore) load(ctx context.Context, v models.Viewer, id int64) (*models.Mapping, error) {
 	if err := requireViewer(v); err != nil {
 		return nil, err
 	}
 	m := new(models.Mapping)
-	err := withParties(db.NewSelect().Model(m), v).Where("m.id = ?", id).Scan(ctx)
-	return m, notFound(err, "Mapping")
+	if err := withParties(ms.s.db.NewSelect().Model(m), v).Where("m.id = ?", id).Scan(ctx); err != nil {
+		return nil, notFound(err, "Mapping")
+	}
+	return m, ms.open([]*models.Mapping{m})
 }
 
 // ByIDs returns those of the mappings ids that the viewer may see, by id.
-func (s *MappingStore) ByIDs(ctx context.Context, v models.Viewer, ids []int64) (map[int64]*models.Mapping, error) {
+func (ms *MappingStore) ByIDs(ctx context.Context, v models.Viewer, ids []int64) (map[int64]*models.Mapping, error) {
 	if err := requireViewer(v); err != nil {
 		return nil, err
 	}
-	var ms []*models.Mapping
-	if err := withParties(s.db.NewSelect().Model(&ms), v).Where("m.id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+	var list []*models.Mapping
+	if err := withParties(ms.s.db.NewSelect().Model(&list), v).Where("m.id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
 		return nil, translate(err)
 	}
-	if err := s.audit.record(ctx, s.db, v.UserID, models.AuditRead, nil, mappingRefs(ms, true)...); err != nil {
+	if err := ms.open(list); err != nil {
 		return nil, err
 	}
-	out := make(map[int64]*models.Mapping, len(ms))
-	for _, m := range ms {
+	if err := ms.s.read(ctx, v, mappingRefs(list, true)...); err != nil {
+		return nil, err
+	}
+	out := make(map[int64]*models.Mapping, len(list))
+	for _, m := range list {
 		out[m.ID] = m
 	}
 	return out, nil
@@ -84,19 +106,35 @@ var mappingSorts = sortColumns{
 	"doctor_name":  sortBy("lower(doctor.last_name)", "lower(doctor.first_name)"),
 }
 
+// mappingList pages the viewer's mappings: through mappings_owner_idx
+// (created_by, id) for an account, by the primary key for a superuser. A
+// mapping's created_by is its patient's owner (the only one who may create
+// it), so the owner filter on it is implied by the patient's and lets the
+// index serve the order.
+func mappingList(v models.Viewer) listSpec {
+	spec := listSpec{idCol: "m.id", sorts: mappingSorts}
+	if !v.Superuser {
+		spec.lead = "m.created_by"
+	}
+	return spec
+}
+
 // List returns one page of the mappings of the viewer's patients matching
 // f, newest first or ordered by pr.OrderBy (status, created_at,
 // patient_name or doctor_name; anything else is Invalid), each with its
 // patient and doctor.
-func (s *MappingStore) List(ctx context.Context, v models.Viewer, f models.MappingFilter, pr models.PageRequest) (*models.Page[*models.Mapping], error) {
+func (ms *MappingStore) List(ctx context.Context, v models.Viewer, f models.MappingFilter, pr models.PageRequest) (*models.Page[*models.Mapping], error) {
 	if err := requireViewer(v); err != nil {
 		return nil, err
 	}
-	if err := models.CheckSearch(f.Search); err != nil {
+	if err := models.CheckSearch("search", f.Search); err != nil {
 		return nil, err
 	}
-	page, err := listOrdered[*models.Mapping](ctx, s.db, pr, "m.id", mappingSorts, func(q *bun.SelectQuery) *bun.SelectQuery {
+	page, err := list[*models.Mapping](ctx, ms.s.db, pr, mappingList(v), func(q *bun.SelectQuery) *bun.SelectQuery {
 		q = withParties(q, v)
+		if !v.Superuser {
+			q = q.Where("m.created_by = ?", v.UserID)
+		}
 		if f.PatientID != nil {
 			q = q.Where("m.patient_id = ?", *f.PatientID)
 		}
@@ -113,9 +151,12 @@ func (s *MappingStore) List(ctx context.Context, v models.Viewer, f models.Mappi
 		return q
 	})
 	if err != nil {
-		return nil, translate(err)
+		return nil, err
 	}
-	if err := s.audit.record(ctx, s.db, v.UserID, models.AuditRead, nil, mappingRefs(page.Items, true)...); err != nil {
+	if err := ms.open(page.Items); err != nil {
+		return nil, err
+	}
+	if err := ms.s.read(ctx, v, mappingRefs(page.Items, true)...); err != nil {
 		return nil, err
 	}
 	return page, nil
@@ -124,51 +165,54 @@ func (s *MappingStore) List(ctx context.Context, v models.Viewer, f models.Mappi
 // ForPatient returns the mappings of the patient id (with the given status,
 // if any), newest first, each with its doctor: NotFound if the viewer may
 // not see the patient.
-func (s *MappingStore) ForPatient(ctx context.Context, v models.Viewer, patientID int64, status *models.MappingStatus) (*models.Patient, []*models.Mapping, error) {
-	p, err := getPatient(ctx, s.db, v, patientID)
+func (ms *MappingStore) ForPatient(ctx context.Context, v models.Viewer, patientID int64, status *models.MappingStatus) (*models.Patient, []*models.Mapping, error) {
+	p, err := ms.s.Patients.load(ctx, v, patientID)
 	if err != nil {
 		return nil, nil, err
 	}
-	ms := []*models.Mapping{}
-	q := s.db.NewSelect().Model(&ms).Relation("Doctor").Where("m.patient_id = ?", patientID).OrderExpr("m.id DESC")
+	list := []*models.Mapping{}
+	q := ms.s.db.NewSelect().Model(&list).Relation("Doctor").Where("m.patient_id = ?", patientID).OrderExpr("m.id DESC")
 	if status != nil {
 		q = q.Where("m.status = ?", *status)
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, nil, translate(err)
 	}
-	for _, m := range ms {
+	for _, m := range list {
 		m.Patient = p
 	}
-	refs := append([]auditRef{{models.AuditPatient, p.ID}}, mappingRefs(ms, false)...)
-	if err := s.audit.record(ctx, s.db, v.UserID, models.AuditRead, nil, refs...); err != nil {
+	refs := append(patientRefs(p), mappingRefs(list, false)...)
+	if err := ms.s.read(ctx, v, refs...); err != nil {
 		return nil, nil, err
 	}
-	return p, ms, nil
+	return p, list, nil
 }
 
 // ByPatientIDs returns, for each of the viewer's patients, its mappings
 // (with the given status, if any), newest first, each with its patient and
-// doctor: the loader for Patient.mappings, whose nested ends then cost nothing.
-// The mappings are audited as read; their patients are not again, since
-// the caller reached them by reading those patients.
-func (s *MappingStore) ByPatientIDs(ctx context.Context, v models.Viewer, patientIDs []int64, status *models.MappingStatus) (map[int64][]*models.Mapping, error) {
+// doctor: the loader for Patient.mappings, whose nested ends then cost
+// nothing. The mappings are audited as read; their patients are not again,
+// since the caller reached them by reading those patients.
+func (ms *MappingStore) ByPatientIDs(ctx context.Context, v models.Viewer, patientIDs []int64, status *models.MappingStatus) (map[int64][]*models.Mapping, error) {
 	if err := requireViewer(v); err != nil {
 		return nil, err
 	}
-	var ms []*models.Mapping
-	q := withParties(s.db.NewSelect().Model(&ms), v).Where("m.patient_id IN (?)", bun.In(patientIDs)).OrderExpr("m.id DESC")
+	var list []*models.Mapping
+	q := withParties(ms.s.db.NewSelect().Model(&list), v).Where("m.patient_id IN (?)", bun.In(patientIDs)).OrderExpr("m.id DESC")
 	if status != nil {
 		q = q.Where("m.status = ?", *status)
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, translate(err)
 	}
-	if err := s.audit.record(ctx, s.db, v.UserID, models.AuditRead, nil, mappingRefs(ms, false)...); err != nil {
+	if err := ms.open(list); err != nil {
+		return nil, err
+	}
+	if err := ms.s.read(ctx, v, mappingRefs(list, false)...); err != nil {
 		return nil, err
 	}
 	out := make(map[int64][]*models.Mapping)
-	for _, m := range ms {
+	for _, m := range list {
 		out[m.PatientID] = append(out[m.PatientID], m)
 	}
 	return out, nil
@@ -178,36 +222,39 @@ func (s *MappingStore) ByPatientIDs(ctx context.Context, v models.Viewer, patien
 // viewer may not see the patient or the doctor does not exist, Invalid on
 // "doctor" if the pair is already mapped. It returns the mapping with its
 // patient and doctor.
-func (s *MappingStore) Create(ctx context.Context, v models.Viewer, in models.MappingInput) (*models.Mapping, error) {
+func (ms *MappingStore) Create(ctx context.Context, v models.Viewer, in models.MappingInput) (*models.Mapping, error) {
 	if err := requireViewer(v); err != nil {
 		return nil, err
 	}
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	p, err := getPatient(ctx, s.db, v, *in.PatientID)
+	p, err := ms.s.Patients.load(ctx, v, *in.PatientID)
 	if err != nil {
 		return nil, err
 	}
-	d, err := (&DoctorStore{db: s.db}).Get(ctx, v, *in.DoctorID)
+	d, err := ms.s.Doctors.Get(ctx, v, *in.DoctorID)
 	if err != nil {
 		return nil, err
 	}
-	m := &models.Mapping{PatientID: p.ID, DoctorID: d.ID, Status: models.StatusActive, CreatedBy: v.UserID}
-	fields := append([]string{"patient_id", "doctor_id"}, (&models.MappingPatch{Reason: in.Reason, Notes: in.Notes, Status: in.Status}).Apply(m)...)
+	// The mapping belongs to its patient's owner, whoever (a superuser)
+	// makes it: the owner index then serves the owner's mapping list.
+	m := &models.Mapping{PatientID: p.ID, DoctorID: d.ID, Status: models.StatusActive, CreatedBy: p.CreatedBy}
+	fields := append([]string{"patient_id", "doctor_id"}, in.Patch().Apply(m)...)
 	if m.Status == "" {
 		m.Status = models.StatusActive
 	}
 	t := now()
 	m.CreatedAt, m.UpdatedAt = t, t
-	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewInsert().Model(m).Returning("id").Exec(ctx); err != nil {
+	err = ms.s.InTx(ctx, func(tx *Store) error {
+		if _, err := tx.db.NewInsert().Model(m).Returning("id").Exec(ctx); err != nil {
 			return translate(err)
 		}
-		return s.audit.record(ctx, tx, v.UserID, models.AuditCreate, fields, auditRef{models.AuditMapping, m.ID})
+		tx.publish(Change{Kind: ChangeMapping, Op: OpCreate, ID: m.ID, Owner: p.CreatedBy, PatientID: p.ID})
+		return tx.changed(ctx, v, models.AuditCreate, fields, models.AuditRef{Type: models.AuditMapping, ID: m.ID})
 	})
 	if err != nil {
-		return nil, translate(err)
+		return nil, err
 	}
 	m.Patient, m.Doctor = p, d
 	return m, nil
@@ -216,8 +263,8 @@ func (s *MappingStore) Create(ctx context.Context, v models.Viewer, in models.Ma
 // Update validates in and applies it to the mapping id: NotFound if the
 // viewer may not see it. It returns the mapping and the changed columns.
 // An update that changes nothing is audited as a read.
-func (s *MappingStore) Update(ctx context.Context, v models.Viewer, id int64, in models.MappingPatch) (*models.Mapping, []string, error) {
-	m, err := getMapping(ctx, s.db, v, id)
+func (ms *MappingStore) Update(ctx context.Context, v models.Viewer, id int64, in models.MappingPatch) (*models.Mapping, []string, error) {
+	m, err := ms.load(ctx, v, id)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -226,47 +273,42 @@ func (s *MappingStore) Update(ctx context.Context, v models.Viewer, id int64, in
 	}
 	changed := in.Apply(m)
 	if len(changed) == 0 {
-		if err := s.audit.record(ctx, s.db, v.UserID, models.AuditRead, nil, mappingRefs([]*models.Mapping{m}, true)...); err != nil {
-			return nil, nil, err
-		}
-		return m, nil, nil
+		return m, nil, ms.s.read(ctx, v, mappingRefs([]*models.Mapping{m}, true)...)
 	}
 	m.UpdatedAt = now()
-	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		res, err := tx.NewUpdate().Model(m).Column(append(changed, "updated_at")...).Where("m.id = ?", id).Exec(ctx)
+	err = ms.s.InTx(ctx, func(tx *Store) error {
+		res, err := tx.db.NewUpdate().Model(m).Column(append(changed, "updated_at")...).Where("m.id = ?", id).Exec(ctx)
 		if err != nil {
 			return translate(err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return models.NotFound("Mapping")
 		}
-		return s.audit.record(ctx, tx, v.UserID, models.AuditUpdate, changed, auditRef{models.AuditMapping, m.ID})
+		tx.publish(Change{Kind: ChangeMapping, Op: OpUpdate, ID: m.ID, Owner: m.Patient.CreatedBy, PatientID: m.PatientID})
+		return tx.changed(ctx, v, models.AuditUpdate, changed, models.AuditRef{Type: models.AuditMapping, ID: m.ID})
 	})
 	if err != nil {
-		return nil, nil, translate(err)
+		return nil, nil, err
 	}
 	return m, changed, nil
 }
 
 // Delete removes the mapping id if the viewer sees its patient, else
 // returns NotFound.
-func (s *MappingStore) Delete(ctx context.Context, v models.Viewer, id int64) error {
-	if err := requireViewer(v); err != nil {
+func (ms *MappingStore) Delete(ctx context.Context, v models.Viewer, id int64) error {
+	m, err := ms.load(ctx, v, id)
+	if err != nil {
 		return err
 	}
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		q := tx.NewDelete().Model((*models.Mapping)(nil)).Where("id = ?", id)
-		if !v.Superuser {
-			q = q.Where("patient_id IN (SELECT id FROM patients WHERE created_by = ?)", v.UserID)
-		}
-		res, err := q.Exec(ctx)
+	return ms.s.InTx(ctx, func(tx *Store) error {
+		res, err := tx.db.NewDelete().Model((*models.Mapping)(nil)).Where("id = ?", id).Exec(ctx)
 		if err != nil {
 			return translate(err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return models.NotFound("Mapping")
 		}
-		return s.audit.record(ctx, tx, v.UserID, models.AuditDelete, nil, auditRef{models.AuditMapping, id})
+		tx.publish(Change{Kind: ChangeMapping, Op: OpDelete, ID: m.ID, Owner: m.Patient.CreatedBy, PatientID: m.PatientID})
+		return tx.changed(ctx, v, models.AuditDelete, nil, models.AuditRef{Type: models.AuditMapping, ID: id})
 	})
-	return translate(err)
 }

@@ -9,8 +9,8 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"healthcare/database"
 	"healthcare/database/dbtest"
+	"healthcare/internal/apptest"
 	"healthcare/models"
 )
 
@@ -20,7 +20,7 @@ import (
 func TestListOrder(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		s := database.New(db)
+		s := apptest.New(t, db, apptest.Options{}).Store
 		alice, bob := mustUser(t, s, "alice@example.com"), mustUser(t, s, "bob@example.com")
 
 		// Patients: names out of id order, one city missing, two alike

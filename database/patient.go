@@ -10,63 +10,89 @@ import (
 
 // PatientStore keeps patients. A viewer sees and changes only the patients
 // they created; a superuser sees and changes all. A patient the viewer may
-// not see is reported as NotFound, exactly like one that does not exist.
-// Every patient returned is an audited read; every change is audited with
-// the names of the changed fields, in the change's transaction.
-type PatientStore struct {
-	db    *bun.DB
-	audit *AuditStore
+// not see is NotFound, exactly like one that does not exist. Every patient
+// returned is an audited read; every change is audited with the names of
+// the changed fields, in the change's transaction. The medical fields are
+// sealed as they are written and opened as they are read.
+type PatientStore struct{ s *Store }
+
+// ownPatients is the one ownership predicate of patients, on the patients
+// table under alias: the viewer's own, or every one for a superuser.
+func ownPatients(v models.Viewer, alias string) func(bun.QueryBuilder) bun.QueryBuilder {
+	return func(qb bun.QueryBuilder) bun.QueryBuilder {
+		if v.Superuser {
+			return qb
+		}
+		return qb.Where("?.created_by = ?", bun.Ident(alias), v.UserID)
+	}
+}
+
+// patientList pages the viewer's patients: through patients_owner_idx
+// (created_by, id) for an account, by the primary key for a superuser.
+func patientList(v models.Viewer) listSpec {
+	spec := listSpec{idCol: "p.id", sorts: patientSorts}
+	if !v.Superuser {
+		spec.lead = "p.created_by"
+	}
+	return spec
 }
 
 // patientSearch is the expression the trigram index patients_search_trgm is
 // built on; the query must use it verbatim to use the index.
 const patientSearch = `lower(p.first_name || ' ' || p.last_name || ' ' || coalesce(p.email, '') || ' ' || p.phone) LIKE ? ESCAPE '\'`
 
-func scopePatients(q *bun.SelectQuery, v models.Viewer) *bun.SelectQuery {
-	if !v.Superuser {
-		q = q.Where("p.created_by = ?", v.UserID)
+func patientRefs(ps ...*models.Patient) []models.AuditRef {
+	refs := make([]models.AuditRef, len(ps))
+	for i, p := range ps {
+		refs[i] = models.AuditRef{Type: models.AuditPatient, ID: p.ID}
 	}
-	return q
+	return refs
 }
 
 // Get returns the patient id if the viewer may see it, else NotFound.
-func (s *PatientStore) Get(ctx context.Context, v models.Viewer, id int64) (*models.Patient, error) {
-	p, err := getPatient(ctx, s.db, v, id)
+func (ps *PatientStore) Get(ctx context.Context, v models.Viewer, id int64) (*models.Patient, error) {
+	p, err := ps.load(ctx, v, id)
 	if err != nil {
-		return p, err
+		return nil, err
 	}
-	if err := s.audit.record(ctx, s.db, v.UserID, models.AuditRead, nil, auditRef{models.AuditPatient, p.ID}); err != nil {
+	if err := ps.s.read(ctx, v, patientRefs(p)...); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
-// getPatient is Get without the audit event, for lookups whose result the
-// caller audits itself or does not return.
-func getPatient(ctx context.Context, db bun.IDB, v models.Viewer, id int64) (*models.Patient, error) {
+// load is Get without the audit event, for a caller that audits what it
+// returns itself (or returns nothing of the patient).
+func (ps *PatientStore) load(ctx context.Context, v models.Viewer, id int64) (*models.Patient, error) {
 	if err := requireViewer(v); err != nil {
 		return nil, err
 	}
 	p := new(models.Patient)
-	err := scopePatients(db.NewSelect().Model(p).Where("p.id = ?", id), v).Scan(ctx)
-	return p, notFound(err, "Patient")
+	err := ps.s.db.NewSelect().Model(p).Where("p.id = ?", id).ApplyQueryBuilder(ownPatients(v, "p")).Scan(ctx)
+	if err != nil {
+		return nil, notFound(err, "Patient")
+	}
+	return p, ps.s.opts.Cipher.open(p)
 }
 
 // ByIDs returns those of the patients ids that the viewer may see, by id.
-func (s *PatientStore) ByIDs(ctx context.Context, v models.Viewer, ids []int64) (map[int64]*models.Patient, error) {
+func (ps *PatientStore) ByIDs(ctx context.Context, v models.Viewer, ids []int64) (map[int64]*models.Patient, error) {
 	if err := requireViewer(v); err != nil {
 		return nil, err
 	}
-	var ps []*models.Patient
-	err := scopePatients(s.db.NewSelect().Model(&ps).Where("p.id IN (?)", bun.In(ids)), v).Scan(ctx)
+	var list []*models.Patient
+	err := ps.s.db.NewSelect().Model(&list).Where("p.id IN (?)", bun.In(ids)).ApplyQueryBuilder(ownPatients(v, "p")).Scan(ctx)
 	if err != nil {
 		return nil, translate(err)
 	}
-	if err := s.audit.record(ctx, s.db, v.UserID, models.AuditRead, nil, patientRefs(ps)...); err != nil {
+	if err := ps.s.opts.Cipher.open(list...); err != nil {
 		return nil, err
 	}
-	out := make(map[int64]*models.Patient, len(ps))
-	for _, p := range ps {
+	if err := ps.s.read(ctx, v, patientRefs(list...)...); err != nil {
+		return nil, err
+	}
+	out := make(map[int64]*models.Patient, len(list))
+	for _, p := range list {
 		out[p.ID] = p
 	}
 	return out, nil
@@ -86,15 +112,15 @@ var patientSorts = sortColumns{
 // List returns one page of the viewer's patients matching f, newest first,
 // or ordered by pr.OrderBy: one of name (last, then first), date_of_birth,
 // city, gender, created_at, updated_at. An unknown order is Invalid.
-func (s *PatientStore) List(ctx context.Context, v models.Viewer, f models.PatientFilter, pr models.PageRequest) (*models.Page[*models.Patient], error) {
+func (ps *PatientStore) List(ctx context.Context, v models.Viewer, f models.PatientFilter, pr models.PageRequest) (*models.Page[*models.Patient], error) {
 	if err := requireViewer(v); err != nil {
 		return nil, err
 	}
-	if err := models.CheckSearch(f.Search); err != nil {
+	if err := models.CheckSearch("search", f.Search); err != nil {
 		return nil, err
 	}
-	page, err := listOrdered[*models.Patient](ctx, s.db, pr, "p.id", patientSorts, func(q *bun.SelectQuery) *bun.SelectQuery {
-		q = scopePatients(q, v)
+	page, err := list[*models.Patient](ctx, ps.s.db, pr, patientList(v), func(q *bun.SelectQuery) *bun.SelectQuery {
+		q = q.ApplyQueryBuilder(ownPatients(v, "p"))
 		if f.Search != "" {
 			q = q.Where(patientSearch, likePattern(f.Search))
 		}
@@ -113,76 +139,94 @@ func (s *PatientStore) List(ctx context.Context, v models.Viewer, f models.Patie
 		return q
 	})
 	if err != nil {
-		return nil, translate(err)
+		return nil, err
 	}
-	if err := s.audit.record(ctx, s.db, v.UserID, models.AuditRead, nil, patientRefs(page.Items)...); err != nil {
+	if err := ps.s.opts.Cipher.open(page.Items...); err != nil {
+		return nil, err
+	}
+	if err := ps.s.read(ctx, v, patientRefs(page.Items...)...); err != nil {
 		return nil, err
 	}
 	return page, nil
 }
 
 // Create validates in and stores a patient owned by the viewer.
-func (s *PatientStore) Create(ctx context.Context, v models.Viewer, in models.PatientPatch) (*models.Patient, error) {
+func (ps *PatientStore) Create(ctx context.Context, v models.Viewer, in models.PatientInput) (*models.Patient, error) {
 	if err := requireViewer(v); err != nil {
 		return nil, err
 	}
-	if err := in.Validate(today(), true); err != nil {
+	if err := in.Validate(models.Today()); err != nil {
 		return nil, err
 	}
 	p := &models.Patient{IsActive: true, CreatedBy: v.UserID}
-	fields := in.Apply(p)
+	fields := in.Patch().Apply(p)
 	t := now()
 	p.CreatedAt, p.UpdatedAt = t, t
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewInsert().Model(p).Returning("id").Exec(ctx); err != nil {
+	row, err := ps.s.opts.Cipher.sealed(p)
+	if err != nil {
+		return nil, err
+	}
+	err = ps.s.InTx(ctx, func(tx *Store) error {
+		if _, err := tx.db.NewInsert().Model(row).Returning("id").Exec(ctx); err != nil {
 			return translate(err)
 		}
-		return s.audit.record(ctx, tx, v.UserID, models.AuditCreate, fields, auditRef{models.AuditPatient, p.ID})
+		p.ID = row.ID
+		tx.publish(Change{Kind: ChangePatient, Op: OpCreate, ID: p.ID, Owner: p.CreatedBy})
+		return tx.changed(ctx, v, models.AuditCreate, fields, patientRefs(p)...)
 	})
 	if err != nil {
-		return nil, translate(err)
+		return nil, err
 	}
 	return p, nil
 }
 
-// Update validates in and applies its present fields to the patient id
-// (with full set, as a full replacement: required fields must be present).
-// It returns the patient and the names of the columns that changed. An
-// absent or unseen patient is NotFound before its input is validated.
-//
-// An update that changes nothing returns the patient: it is audited as a read.
-func (s *PatientStore) Update(ctx context.Context, v models.Viewer, id int64, in models.PatientPatch, full bool) (*models.Patient, []string, error) {
-	p, err := getPatient(ctx, s.db, v, id)
+// Replace validates in as the whole patient id and stores it (PUT):
+// required fields must be present; optional ones it omits are left as
+// they are. It returns the patient and the names of the changed columns.
+func (ps *PatientStore) Replace(ctx context.Context, v models.Viewer, id int64, in models.PatientInput) (*models.Patient, []string, error) {
+	return ps.update(ctx, v, id, in.Patch(), func() error { return in.Validate(models.Today()) })
+}
+
+// Update validates the fields in carries and applies them to the patient
+// id. It returns the patient and the names of the changed columns.
+func (ps *PatientStore) Update(ctx context.Context, v models.Viewer, id int64, in models.PatientPatch) (*models.Patient, []string, error) {
+	return ps.update(ctx, v, id, &in, func() error { return in.Validate(models.Today()) })
+}
+
+// update is Replace and Update: a patient the viewer may not see is
+// NotFound before its input is judged; an update that changes nothing
+// returns the patient, audited as a read.
+func (ps *PatientStore) update(ctx context.Context, v models.Viewer, id int64, in *models.PatientPatch, validate func() error) (*models.Patient, []string, error) {
+	p, err := ps.load(ctx, v, id)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := in.Validate(today(), full); err != nil {
+	if err := validate(); err != nil {
 		return nil, nil, err
 	}
 	changed := in.Apply(p)
 	if len(changed) == 0 {
-		if err := s.audit.record(ctx, s.db, v.UserID, models.AuditRead, nil, auditRef{models.AuditPatient, p.ID}); err != nil {
-			return nil, nil, err
-		}
-		return p, nil, nil
+		return p, nil, ps.s.read(ctx, v, patientRefs(p)...)
 	}
 	p.UpdatedAt = now()
-	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		q := tx.NewUpdate().Model(p).Column(append(changed, "updated_at")...).Where("p.id = ?", id)
-		if !v.Superuser {
-			q = q.Where("p.created_by = ?", v.UserID)
-		}
-		res, err := q.Exec(ctx)
+	row, err := ps.s.opts.Cipher.sealed(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	err = ps.s.InTx(ctx, func(tx *Store) error {
+		res, err := tx.db.NewUpdate().Model(row).Column(append(changed, "updated_at")...).
+			Where("p.id = ?", id).ApplyQueryBuilder(ownPatients(v, "p")).Exec(ctx)
 		if err != nil {
 			return translate(err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return models.NotFound("Patient")
 		}
-		return s.audit.record(ctx, tx, v.UserID, models.AuditUpdate, changed, auditRef{models.AuditPatient, p.ID})
+		tx.publish(Change{Kind: ChangePatient, Op: OpUpdate, ID: p.ID, Owner: p.CreatedBy})
+		return tx.changed(ctx, v, models.AuditUpdate, changed, patientRefs(p)...)
 	})
 	if err != nil {
-		return nil, nil, translate(err)
+		return nil, nil, err
 	}
 	return p, changed, nil
 }
@@ -190,36 +234,33 @@ func (s *PatientStore) Update(ctx context.Context, v models.Viewer, id int64, in
 // Delete removes the patient id and its mappings, or returns NotFound. The
 // mappings are deleted explicitly (not left to the cascade) so that each
 // deletion is audited.
-func (s *PatientStore) Delete(ctx context.Context, v models.Viewer, id int64) error {
-	if err := requireViewer(v); err != nil {
+func (ps *PatientStore) Delete(ctx context.Context, v models.Viewer, id int64) error {
+	p, err := ps.load(ctx, v, id)
+	if err != nil {
 		return err
 	}
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		owned := tx.NewSelect().Model((*models.Patient)(nil)).Column("p.id").Where("p.id = ?", id)
-		owned = scopePatients(owned, v)
+	return ps.s.InTx(ctx, func(tx *Store) error {
 		var mappingIDs []int64
-		if err := tx.NewDelete().Model((*models.Mapping)(nil)).Where("patient_id IN (?)", owned).
+		if err := tx.db.NewDelete().Model((*models.Mapping)(nil)).Where("patient_id = ?", id).
 			Returning("id").Scan(ctx, &mappingIDs); err != nil {
 			return translate(err)
 		}
-		q := tx.NewDelete().Model((*models.Patient)(nil)).Where("id = ?", id)
-		if !v.Superuser {
-			q = q.Where("created_by = ?", v.UserID)
-		}
-		res, err := q.Exec(ctx)
+		res, err := tx.db.NewDelete().Model((*models.Patient)(nil)).Where("p.id = ?", id).
+			ApplyQueryBuilder(ownPatients(v, "p")).Exec(ctx)
 		if err != nil {
 			return translate(err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return models.NotFound("Patient")
 		}
-		refs := []auditRef{{models.AuditPatient, id}}
+		refs := patientRefs(p)
 		for _, mid := range mappingIDs {
-			refs = append(refs, auditRef{models.AuditMapping, mid})
+			refs = append(refs, models.AuditRef{Type: models.AuditMapping, ID: mid})
+			tx.publish(Change{Kind: ChangeMapping, Op: OpDelete, ID: mid, Owner: p.CreatedBy, PatientID: p.ID})
 		}
-		return s.audit.record(ctx, tx, v.UserID, models.AuditDelete, nil, refs...)
+		tx.publish(Change{Kind: ChangePatient, Op: OpDelete, ID: p.ID, Owner: p.CreatedBy})
+		return tx.changed(ctx, v, models.AuditDelete, nil, refs...)
 	})
-	return translate(err)
 }
 
 // patientOfDoctor is a patient with the doctor it was reached through.
@@ -231,15 +272,14 @@ type patientOfDoctor struct {
 // ByDoctorIDs returns, for each doctor, the viewer's patients assigned to
 // it (with the given mapping status, if any), newest first. One query for
 // all doctors: the loader for Doctor.patients.
-func (s *PatientStore) ByDoctorIDs(ctx context.Context, v models.Viewer, doctorIDs []int64, status *models.MappingStatus) (map[int64][]*models.Patient, error) {
+func (ps *PatientStore) ByDoctorIDs(ctx context.Context, v models.Viewer, doctorIDs []int64, status *models.MappingStatus) (map[int64][]*models.Patient, error) {
 	if err := requireViewer(v); err != nil {
 		return nil, err
 	}
 	var rows []patientOfDoctor
-	q := s.db.NewSelect().Model(&rows).ColumnExpr("p.*").ColumnExpr("m.doctor_id").
+	q := ps.s.db.NewSelect().Model(&rows).ColumnExpr("p.*").ColumnExpr("m.doctor_id").
 		Join("JOIN mappings AS m ON m.patient_id = p.id").
-		Where("m.doctor_id IN (?)", bun.In(doctorIDs)).OrderExpr("p.id DESC")
-	q = scopePatients(q, v)
+		Where("m.doctor_id IN (?)", bun.In(doctorIDs)).ApplyQueryBuilder(ownPatients(v, "p")).OrderExpr("p.id DESC")
 	if status != nil {
 		q = q.Where("m.status = ?", *status)
 	}
@@ -247,12 +287,15 @@ func (s *PatientStore) ByDoctorIDs(ctx context.Context, v models.Viewer, doctorI
 		return nil, translate(err)
 	}
 	out := make(map[int64][]*models.Patient)
-	refs := make([]auditRef, len(rows))
+	list := make([]*models.Patient, len(rows))
 	for i := range rows {
-		out[rows[i].DoctorID] = append(out[rows[i].DoctorID], &rows[i].Patient)
-		refs[i] = auditRef{models.AuditPatient, rows[i].ID}
+		list[i] = &rows[i].Patient
+		out[rows[i].DoctorID] = append(out[rows[i].DoctorID], list[i])
 	}
-	if err := s.audit.record(ctx, s.db, v.UserID, models.AuditRead, nil, refs...); err != nil {
+	if err := ps.s.opts.Cipher.open(list...); err != nil {
+		return nil, err
+	}
+	if err := ps.s.read(ctx, v, patientRefs(list...)...); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"testing"
 
-	"healthcare/database"
 	"healthcare/database/dbtest"
+	"healthcare/internal/apptest"
 	"healthcare/models"
 )
 
@@ -25,7 +25,8 @@ func BenchmarkScale(b *testing.B) {
 	}
 	ctx := context.Background()
 	db := dbtest.Open(b, dbtest.Postgres)
-	s := database.New(db)
+	app := apptest.New(b, db, apptest.Options{})
+	s := app.Store
 	u := &models.User{Name: "Scale", Email: "scale@example.com", PasswordHash: "x", IsActive: true}
 	if err := s.Users.Create(ctx, u); err != nil {
 		b.Fatal(err)
@@ -41,7 +42,7 @@ func BenchmarkScale(b *testing.B) {
 	if _, err := db.ExecContext(ctx, `ANALYZE patients`); err != nil {
 		b.Fatal(err)
 	}
-	database.SetAuditOff(s, true) // measure the query, not the audit trail
+	app.Audit.SetOff(true) // measure the query, not the audit trail
 	v := models.Viewer{UserID: u.ID}
 	first := 20
 	// The cursor of a row 100,000 rows deep: keyset pages cost the same there.

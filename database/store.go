@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -12,37 +13,171 @@ import (
 	"healthcare/models"
 )
 
-// Store gathers the stores over one database.
+// Auditor records who read and who changed which records. The stores call
+// it once per operation; the audit package implements it.
+type Auditor interface {
+	// Record appends e. With tx (a change, or anything written in a
+	// transaction) the event is written in tx and commits or rolls back
+	// with it. With tx nil (a read) it is durable, or part of the request's
+	// audit batch, when Record returns: the caller must not answer with the
+	// records if it fails.
+	Record(ctx context.Context, tx bun.IDB, e models.AuditEntry) error
+}
+
+// Options are what a Store needs besides its database.
+type Options struct {
+	// Auditor records reads and changes; nil records nothing (tools and
+	// tests that do not look at the trail).
+	Auditor Auditor
+	// Cipher seals the patients' sensitive fields at rest; nil stores them
+	// as they are.
+	Cipher *FieldCipher
+	// Notifier tells the other server nodes about changes (sessions, the
+	// records subscriptions watch); nil tells no one.
+	Notifier *Notifier
+}
+
+// Store gathers the stores over one database handle: the database itself,
+// or a transaction begun by InTx. Each store method is one operation: the
+// viewer's right to it, validation and the write (with its audit event) are
+// checked and made inside it, in one transaction when it writes more than
+// one statement.
 type Store struct {
-	DB       *bun.DB
+	root *bun.DB
+	db   bun.IDB
+	opts Options
+	// tx is the transaction state when db is a transaction: functions to
+	// run once it commits.
+	tx *txState
+
 	Users    *UserStore
+	Sessions *SessionStore
 	Tokens   *TokenStore
 	Patients *PatientStore
 	Doctors  *DoctorStore
 	Mappings *MappingStore
-	Audit    *AuditStore
+}
+
+type txState struct {
+	mu          sync.Mutex
+	afterCommit []func()
+	changes     []Change
 }
 
 // New returns the stores over db.
-func New(db *bun.DB) *Store {
-	s := &Store{DB: db}
-	s.Audit = &AuditStore{db: db}
-	s.Users = &UserStore{db: db}
-	s.Tokens = &TokenStore{db: db}
-	s.Patients = &PatientStore{db: db, audit: s.Audit}
-	s.Doctors = &DoctorStore{db: db, audit: s.Audit}
-	s.Mappings = &MappingStore{db: db, audit: s.Audit}
+func New(db *bun.DB, opts Options) *Store {
+	return newStore(db, db, opts, nil)
+}
+
+func newStore(root *bun.DB, db bun.IDB, opts Options, tx *txState) *Store {
+	s := &Store{root: root, db: db, opts: opts, tx: tx}
+	s.Users = &UserStore{s}
+	s.Sessions = &SessionStore{s}
+	s.Tokens = &TokenStore{s}
+	s.Patients = &PatientStore{s}
+	s.Doctors = &DoctorStore{s}
+	s.Mappings = &MappingStore{s}
 	return s
 }
 
+// DB returns the database the stores use.
+func (s *Store) DB() *bun.DB { return s.root }
+
+// Notifier returns the notifier of the stores (possibly nil).
+func (s *Store) Notifier() *Notifier { return s.opts.Notifier }
+
+// InTx runs fn with stores bound to one transaction: every write fn makes
+// commits together or not at all. Called inside a transaction, fn joins it.
+// Functions registered with AfterCommit run once the transaction commits.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
+	if s.tx != nil {
+		return fn(s)
+	}
+	st := &txState{}
+	err := s.root.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := fn(newStore(s.root, tx, s.opts, st)); err != nil {
+			return err
+		}
+		return s.opts.Notifier.send(ctx, tx, st.changes)
+	})
+	if err != nil {
+		return translate(err)
+	}
+	s.opts.Notifier.deliverLocal(st.changes)
+	for _, f := range st.afterCommit {
+		f()
+	}
+	return nil
+}
+
+// publish tells every node about c once the current transaction commits
+// (at once outside one).
+func (s *Store) publish(c Change) {
+	if s.opts.Notifier == nil {
+		return
+	}
+	if s.tx == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.opts.Notifier.send(ctx, s.root, []Change{c}); err == nil {
+			s.opts.Notifier.deliverLocal([]Change{c})
+		}
+		return
+	}
+	s.tx.mu.Lock()
+	s.tx.changes = append(s.tx.changes, c)
+	s.tx.mu.Unlock()
+}
+
+// AfterCommit runs f once the current transaction commits (at once outside
+// one). A rolled-back transaction runs none.
+func (s *Store) AfterCommit(f func()) {
+	if s.tx == nil {
+		f()
+		return
+	}
+	s.tx.mu.Lock()
+	s.tx.afterCommit = append(s.tx.afterCommit, f)
+	s.tx.mu.Unlock()
+}
+
 // Ping reports whether the database answers.
-func (s *Store) Ping(ctx context.Context) error { return translate(s.DB.PingContext(ctx)) }
+func (s *Store) Ping(ctx context.Context) error { return translate(s.root.PingContext(ctx)) }
+
+// read records that v read refs (nothing when refs is empty). It is the
+// one place the stores audit a read.
+func (s *Store) read(ctx context.Context, v models.Viewer, refs ...models.AuditRef) error {
+	if s.opts.Auditor == nil || len(refs) == 0 {
+		return nil
+	}
+	return s.opts.Auditor.Record(ctx, nil, models.AuditEntry{UserID: v.UserID, Action: models.AuditRead, Refs: refs})
+}
+
+// changed records a change by v of refs, in the current transaction. It is
+// the one place the stores audit a write.
+func (s *Store) changed(ctx context.Context, v models.Viewer, action models.AuditAction, fields []string, refs ...models.AuditRef) error {
+	if s.opts.Auditor == nil || len(refs) == 0 {
+		return nil
+	}
+	return s.opts.Auditor.Record(ctx, s.db, models.AuditEntry{UserID: v.UserID, Action: action, Fields: fields, Refs: refs})
+}
+
+// Record appends an event that no store method writes (sign-ins, account
+// administration): in the current transaction inside InTx, else durably
+// before it returns.
+func (s *Store) Record(ctx context.Context, e models.AuditEntry) error {
+	if s.opts.Auditor == nil {
+		return nil
+	}
+	var tx bun.IDB
+	if s.tx != nil {
+		tx = s.db
+	}
+	return s.opts.Auditor.Record(ctx, tx, e)
+}
 
 // now is the time stamped on writes: UTC, in the microseconds both databases keep.
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
-
-// today is the date validation compares dates of birth with.
-func today() models.Date { return models.DateOf(time.Now().UTC()) }
 
 func requireViewer(v models.Viewer) error {
 	if v.Anonymous() {
@@ -70,20 +205,25 @@ func sortBy(exprs ...string) sortColumn { return sortColumn{exprs: exprs} }
 // sortByNullable is a sortColumn whose expressions can be NULL.
 func sortByNullable(exprs ...string) sortColumn { return sortColumn{exprs: exprs, nullable: true} }
 
-// list runs q, built by scope on a query of T, as one page of pr, newest
-// (highest id) first. idCol is the qualified id column. A list without
-// columns to order by: pr.OrderBy must be empty.
-func list[T any](ctx context.Context, db bun.IDB, pr models.PageRequest, idCol string,
-	scope func(*bun.SelectQuery) *bun.SelectQuery) (*models.Page[T], error) {
-	return listOrdered[T](ctx, db, pr, idCol, nil, scope)
+// listSpec says how to page through one kind of record.
+type listSpec struct {
+	// idCol is the qualified id column the keyset pages on.
+	idCol string
+	// lead, when set, is an equality-filtered column that the index
+	// serving this list has before the id (patients.created_by for an
+	// owner's list): ordering by it too (a constant, so the order is the
+	// same) lets the planner read the index in order instead of walking
+	// the primary key past other accounts' newer rows.
+	lead string
+	// sorts are the columns PageRequest.OrderBy may name.
+	sorts sortColumns
 }
 
-// listOrdered is list with the columns of cols to order by. With
-// pr.OrderBy empty it pages by keyset on idCol, newest first; with
-// pr.OrderBy set it orders by that column (then idCol, in the same
-// direction; pr.Desc reverses both) and pages by offset. An OrderBy not in
-// cols is Invalid on "order_by".
-func listOrdered[T any](ctx context.Context, db bun.IDB, pr models.PageRequest, idCol string, cols sortColumns,
+// list runs the query built by scope on T as one page of pr, newest
+// (highest id) first by keyset, or ordered by pr.OrderBy (then the id, in
+// the same direction; pr.Desc reverses both) and paged by offset. An
+// OrderBy not in spec.sorts is Invalid on "order_by".
+func list[T any](ctx context.Context, db bun.IDB, pr models.PageRequest, spec listSpec,
 	scope func(*bun.SelectQuery) *bun.SelectQuery) (*models.Page[T], error) {
 	ks, err := pr.Check()
 	if err != nil {
@@ -92,8 +232,8 @@ func listOrdered[T any](ctx context.Context, db bun.IDB, pr models.PageRequest, 
 	var order sortColumn
 	if pr.OrderBy != "" {
 		var ok bool
-		if order, ok = cols[pr.OrderBy]; !ok {
-			return nil, models.InvalidField("order_by", orderByMessage(cols))
+		if order, ok = spec.sorts[pr.OrderBy]; !ok {
+			return nil, models.InvalidField("order_by", orderByMessage(spec.sorts))
 		}
 	}
 	var items []T
@@ -104,6 +244,12 @@ func listOrdered[T any](ctx context.Context, db bun.IDB, pr models.PageRequest, 
 			return nil, translate(err)
 		}
 		page.Total = int(n)
+	}
+	idOrder := func(dir string) []string {
+		if spec.lead != "" {
+			return []string{spec.lead + dir, spec.idCol + dir}
+		}
+		return []string{spec.idCol + dir}
 	}
 	q := scope(db.NewSelect().Model(&items)).Limit(int64(ks.Limit + 1))
 	switch {
@@ -118,17 +264,22 @@ func listOrdered[T any](ctx context.Context, db bun.IDB, pr models.PageRequest, 
 			}
 			q = q.OrderExpr(e + dir)
 		}
-		q = q.OrderExpr(idCol + dir).Offset(int64(ks.Offset))
+		q = q.OrderExpr(spec.idCol + dir).Offset(int64(ks.Offset))
 	case ks.Backward:
 		if ks.AfterID > 0 {
-			q = q.Where(idCol+" > ?", ks.AfterID)
+			q = q.Where(spec.idCol+" > ?", ks.AfterID)
 		}
-		q = q.OrderExpr(idCol + " ASC")
+		for _, e := range idOrder(" ASC") {
+			q = q.OrderExpr(e)
+		}
 	default:
 		if ks.AfterID > 0 {
-			q = q.Where(idCol+" < ?", ks.AfterID)
+			q = q.Where(spec.idCol+" < ?", ks.AfterID)
 		}
-		q = q.OrderExpr(idCol + " DESC").Offset(int64(ks.Offset))
+		for _, e := range idOrder(" DESC") {
+			q = q.OrderExpr(e)
+		}
+		q = q.Offset(int64(ks.Offset))
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, translate(err)
@@ -148,6 +299,14 @@ func listOrdered[T any](ctx context.Context, db bun.IDB, pr models.PageRequest, 
 	}
 	page.Items = items
 	return page, nil
+}
+
+// Paged runs the query built by scope on T as one page of pr, newest first
+// by keyset on idCol (or by offset with pr.Offset), for packages that keep
+// tables of their own (audit).
+func Paged[T any](ctx context.Context, db bun.IDB, pr models.PageRequest, idCol string,
+	scope func(*bun.SelectQuery) *bun.SelectQuery) (*models.Page[T], error) {
+	return list[T](ctx, db, pr, listSpec{idCol: idCol}, scope)
 }
 
 // orderByMessage names the columns of cols, for an unknown order_by.

@@ -10,6 +10,7 @@ import (
 
 	"healthcare/database"
 	"healthcare/database/dbtest"
+	"healthcare/internal/apptest"
 	"healthcare/models"
 )
 
@@ -24,16 +25,16 @@ func mustUser(t *testing.T, s *database.Store, email string) models.Viewer {
 	return models.Viewer{UserID: u.ID}
 }
 
-func patientIn(first string) models.PatientPatch {
-	return models.PatientPatch{
+func patientIn(first string) models.PatientInput {
+	return models.PatientInput{
 		FirstName: ptr(first), LastName: ptr("Sharma"), Phone: ptr("+919876543210"),
 		DateOfBirth: ptr(models.NewDate(1990, 5, 15)), Gender: ptr(models.GenderFemale),
 		Email: ptr(first + "@Example.com"), City: ptr("Mumbai"), BloodGroup: ptr(models.BloodAPos),
 	}
 }
 
-func doctorIn(n int) models.DoctorPatch {
-	return models.DoctorPatch{
+func doctorIn(n int) models.DoctorInput {
+	return models.DoctorInput{
 		FirstName: ptr("Rajesh"), LastName: ptr(fmt.Sprintf("Kumar%d", n)), Email: ptr(fmt.Sprintf("dr%d@hospital.com", n)),
 		Phone: ptr("+919876543220"), Specialization: ptr(models.Specialization("CARDIOLOGY")),
 		Qualification: ptr("MBBS"), LicenseNumber: ptr(fmt.Sprintf("mh%d", n)), ExperienceYears: ptr(10 + n),
@@ -51,7 +52,7 @@ func code(err error) models.Code {
 func TestStores(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		s := database.New(db)
+		s := apptest.New(t, db, apptest.Options{}).Store
 		alice, bob := mustUser(t, s, "alice@example.com"), mustUser(t, s, "bob@example.com")
 
 		t.Run("duplicate_user_email", func(t *testing.T) {
@@ -175,7 +176,7 @@ func TestStores(t *testing.T) {
 			if err != nil || pg.Total != 1 || pg.Items[0].Patient.FirstName != "Ann00" || pg.Items[0].Doctor.ID != d.ID {
 				t.Fatalf("list %v %+v", err, pg)
 			}
-			if _, _, err := s.Doctors.Update(ctx, alice, d.ID, models.DoctorPatch{Bio: ptr("x")}, false); code(err) != models.CodeForbidden {
+			if _, _, err := s.Doctors.Update(ctx, alice, d.ID, models.DoctorPatch{Bio: ptr("x")}); code(err) != models.CodeForbidden {
 				t.Fatalf("alice edits bob's doctor: %v", err)
 			}
 			byP, err := s.Doctors.ByPatientIDs(ctx, alice, []int64{ids[0], ids[1]}, nil)

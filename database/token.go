@@ -2,20 +2,18 @@ package database
 
 import (
 	"context"
-	"time"
-
-	"github.com/uptrace/bun"
 
 	"healthcare/models"
 )
 
-// TokenStore records refresh tokens for rotation and revocation.
-type TokenStore struct{ db *bun.DB }
+// TokenStore records refresh tokens for rotation and reuse detection. A
+// refresh token's family is its session (models.Session).
+type TokenStore struct{ s *Store }
 
 // Issue records a newly issued refresh token.
-func (s *TokenStore) Issue(ctx context.Context, t *models.RefreshToken) error {
+func (ts *TokenStore) Issue(ctx context.Context, t *models.RefreshToken) error {
 	t.CreatedAt = now()
-	_, err := s.db.NewInsert().Model(t).Exec(ctx)
+	_, err := ts.s.db.NewInsert().Model(t).Exec(ctx)
 	return translate(err)
 }
 
@@ -25,17 +23,17 @@ type UseResult int
 // Outcomes of Use.
 const (
 	TokenOK      UseResult = iota // it was live; it is now used
-	TokenReused                   // it had been used before: its family is now revoked
+	TokenReused                   // it had been used before: its session is now revoked
 	TokenInvalid                  // unknown, expired or revoked
 )
 
 // Use spends the refresh token jti of user userID exactly once. Marking it
 // used is one conditional UPDATE, so two concurrent uses cannot both win.
-// A second use of a spent token revokes its whole family.
-func (s *TokenStore) Use(ctx context.Context, jti string, userID int64) (UseResult, *models.RefreshToken, error) {
+// A second use of a spent token revokes its whole session.
+func (ts *TokenStore) Use(ctx context.Context, jti string, userID int64) (UseResult, *models.RefreshToken, error) {
 	t := now()
 	tok := new(models.RefreshToken)
-	err := s.db.NewUpdate().Model(tok).
+	err := ts.s.db.NewUpdate().Model(tok).
 		Set("used_at = ?", t).
 		Where("jti = ?", jti).Where("user_id = ?", userID).
 		Where("used_at IS NULL").Where("revoked_at IS NULL").Where("expires_at > ?", t).
@@ -47,7 +45,7 @@ func (s *TokenStore) Use(ctx context.Context, jti string, userID int64) (UseResu
 		return TokenInvalid, nil, err
 	}
 	old := new(models.RefreshToken)
-	err = s.db.NewSelect().Model(old).Where("jti = ?", jti).Where("user_id = ?", userID).Scan(ctx)
+	err = ts.s.db.NewSelect().Model(old).Where("jti = ?", jti).Where("user_id = ?", userID).Scan(ctx)
 	if err != nil {
 		if err := notFound(err, "token"); models.ErrorCode(err) != models.CodeNotFound {
 			return TokenInvalid, nil, err
@@ -55,7 +53,7 @@ func (s *TokenStore) Use(ctx context.Context, jti string, userID int64) (UseResu
 		return TokenInvalid, nil, nil
 	}
 	if old.UsedAt != nil && old.RevokedAt == nil {
-		if err := s.RevokeFamily(ctx, old.FamilyID); err != nil {
+		if err := ts.s.Sessions.Revoke(ctx, old.FamilyID); err != nil {
 			return TokenInvalid, nil, err
 		}
 		return TokenReused, old, nil
@@ -63,34 +61,10 @@ func (s *TokenStore) Use(ctx context.Context, jti string, userID int64) (UseResu
 	return TokenInvalid, old, nil
 }
 
-// RevokeFamily revokes every token of a family (logout, reuse detected).
-func (s *TokenStore) RevokeFamily(ctx context.Context, family string) error {
-	_, err := s.db.NewUpdate().Model((*models.RefreshToken)(nil)).
-		Set("revoked_at = ?", now()).Where("family_id = ?", family).Where("revoked_at IS NULL").Exec(ctx)
-	return translate(err)
-}
-
-// RevokeUser revokes every refresh token of an account.
-func (s *TokenStore) RevokeUser(ctx context.Context, userID int64) error {
-	_, err := s.db.NewUpdate().Model((*models.RefreshToken)(nil)).
-		Set("revoked_at = ?", now()).Where("user_id = ?", userID).Where("revoked_at IS NULL").Exec(ctx)
-	return translate(err)
-}
-
-// Family returns the family of a token of user userID, or NotFound.
-func (s *TokenStore) Family(ctx context.Context, jti string, userID int64) (string, error) {
+// Family returns the family (session) of a token of user userID, or NotFound.
+func (ts *TokenStore) Family(ctx context.Context, jti string, userID int64) (string, error) {
 	var family string
-	err := s.db.NewSelect().Model((*models.RefreshToken)(nil)).Column("family_id").
+	err := ts.s.db.NewSelect().Model((*models.RefreshToken)(nil)).Column("family_id").
 		Where("jti = ?", jti).Where("user_id = ?", userID).Scan(ctx, &family)
 	return family, notFound(err, "token")
-}
-
-// Purge deletes tokens that expired before cutoff: they can no longer be
-// used, so reuse detection does not need them.
-func (s *TokenStore) Purge(ctx context.Context, cutoff time.Time) (int64, error) {
-	res, err := s.db.NewDelete().Model((*models.RefreshToken)(nil)).Where("expires_at < ?", cutoff).Exec(ctx)
-	if err != nil {
-		return 0, translate(err)
-	}
-	return res.RowsAffected()
 }

@@ -11,6 +11,16 @@ import (
 	"healthcare/models"
 )
 
+// Records is the resolver for the records field.
+func (r *auditEventResolver) Records(ctx context.Context, obj *models.AuditEvent) ([]*models.AuditRef, error) {
+	refs := obj.RecordRefs()
+	out := make([]*models.AuditRef, len(refs))
+	for i := range refs {
+		out[i] = &refs[i]
+	}
+	return out, nil
+}
+
 // Fields is the resolver for the fields field.
 func (r *auditEventResolver) Fields(ctx context.Context, obj *models.AuditEvent) ([]string, error) {
 	return obj.FieldList(), nil
@@ -32,7 +42,7 @@ func (r *queryResolver) AuditEvents(ctx context.Context, first *int, after *stri
 			return nil, err
 		}
 	}
-	page, err := r.Store.Audit.List(ctx, v, f, pageRequest(ctx, first, after, last, before))
+	page, err := r.Audit.List(ctx, v, f, pageRequest(ctx, first, after, last, before))
 	if err != nil {
 		return nil, err
 	}

@@ -53,6 +53,7 @@ type ComplexityRoot struct {
 		OccurredAt func(childComplexity int) int
 		RecordID   func(childComplexity int) int
 		RecordType func(childComplexity int) int
+		Records    func(childComplexity int) int
 		RequestID  func(childComplexity int) int
 		UserAgent  func(childComplexity int) int
 		UserID     func(childComplexity int) int
@@ -68,6 +69,11 @@ type ComplexityRoot struct {
 	AuditEventEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	AuditRecord struct {
+		ID   func(childComplexity int) int
+		Type func(childComplexity int) int
 	}
 
 	AuthPayload struct {
@@ -142,9 +148,9 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		ChangePassword func(childComplexity int, input models.ChangePasswordInput) int
-		CreateDoctor   func(childComplexity int, input models.DoctorPatch) int
+		CreateDoctor   func(childComplexity int, input models.DoctorInput) int
 		CreateMapping  func(childComplexity int, input model.MappingInput) int
-		CreatePatient  func(childComplexity int, input models.PatientPatch) int
+		CreatePatient  func(childComplexity int, input models.PatientInput) int
 		DeleteDoctor   func(childComplexity int, id string) int
 		DeleteMapping  func(childComplexity int, id string) int
 		DeletePatient  func(childComplexity int, id string) int
@@ -234,6 +240,7 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type AuditEventResolver interface {
+	Records(ctx context.Context, obj *models.AuditEvent) ([]*models.AuditRef, error)
 	Fields(ctx context.Context, obj *models.AuditEvent) ([]string, error)
 }
 type DoctorResolver interface {
@@ -251,10 +258,10 @@ type MutationResolver interface {
 	RefreshToken(ctx context.Context, refresh string) (*model.AuthPayload, error)
 	Logout(ctx context.Context, refresh string) (bool, error)
 	ChangePassword(ctx context.Context, input models.ChangePasswordInput) (*model.AuthPayload, error)
-	CreatePatient(ctx context.Context, input models.PatientPatch) (*models.Patient, error)
+	CreatePatient(ctx context.Context, input models.PatientInput) (*models.Patient, error)
 	UpdatePatient(ctx context.Context, id string, input models.PatientPatch) (*models.Patient, error)
 	DeletePatient(ctx context.Context, id string) (string, error)
-	CreateDoctor(ctx context.Context, input models.DoctorPatch) (*models.Doctor, error)
+	CreateDoctor(ctx context.Context, input models.DoctorInput) (*models.Doctor, error)
 	UpdateDoctor(ctx context.Context, id string, input models.DoctorPatch) (*models.Doctor, error)
 	DeleteDoctor(ctx context.Context, id string) (string, error)
 	CreateMapping(ctx context.Context, input model.MappingInput) (*models.Mapping, error)
@@ -262,10 +269,6 @@ type MutationResolver interface {
 	DeleteMapping(ctx context.Context, id string) (string, error)
 }
 type PatientResolver interface {
-	MedicalHistory(ctx context.Context, obj *models.Patient) (*string, error)
-	Allergies(ctx context.Context, obj *models.Patient) (*string, error)
-	CurrentMedications(ctx context.Context, obj *models.Patient) (*string, error)
-
 	Doctors(ctx context.Context, obj *models.Patient, status *models.MappingStatus) ([]*models.Doctor, error)
 	Mappings(ctx context.Context, obj *models.Patient, status *models.MappingStatus) ([]*models.Mapping, error)
 }
@@ -346,6 +349,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEvent.RecordType(childComplexity), true
+	case "AuditEvent.records":
+		if e.ComplexityRoot.AuditEvent.Records == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Records(childComplexity), true
 	case "AuditEvent.requestId":
 		if e.ComplexityRoot.AuditEvent.RequestID == nil {
 			break
@@ -402,6 +411,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEventEdge.Node(childComplexity), true
+
+	case "AuditRecord.id":
+		if e.ComplexityRoot.AuditRecord.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditRecord.ID(childComplexity), true
+	case "AuditRecord.type":
+		if e.ComplexityRoot.AuditRecord.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditRecord.Type(childComplexity), true
 
 	case "AuthPayload.tokens":
 		if e.ComplexityRoot.AuthPayload.Tokens == nil {
@@ -730,7 +752,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreateDoctor(childComplexity, args["input"].(models.DoctorPatch)), true
+		return e.ComplexityRoot.Mutation.CreateDoctor(childComplexity, args["input"].(models.DoctorInput)), true
 	case "Mutation.createMapping":
 		if e.ComplexityRoot.Mutation.CreateMapping == nil {
 			break
@@ -752,7 +774,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreatePatient(childComplexity, args["input"].(models.PatientPatch)), true
+		return e.ComplexityRoot.Mutation.CreatePatient(childComplexity, args["input"].(models.PatientInput)), true
 	case "Mutation.deleteDoctor":
 		if e.ComplexityRoot.Mutation.DeleteDoctor == nil {
 			break
@@ -1643,6 +1665,8 @@ func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field gr
 		return ec.fieldContext_AuditEvent_recordType(ctx, field)
 	case "recordId":
 		return ec.fieldContext_AuditEvent_recordId(ctx, field)
+	case "records":
+		return ec.fieldContext_AuditEvent_records(ctx, field)
 	case "fields":
 		return ec.fieldContext_AuditEvent_fields(ctx, field)
 	case "ip":
@@ -1679,6 +1703,16 @@ func (ec *executionContext) childFields_AuditEventEdge(ctx context.Context, fiel
 		return ec.fieldContext_AuditEventEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuditEventEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_AuditRecord_type(ctx, field)
+	case "id":
+		return ec.fieldContext_AuditRecord_id(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditRecord", field.Name)
 }
 
 func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2089,8 +2123,8 @@ func (ec *executionContext) field_Mutation_createDoctor_args(ctx context.Context
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (models.DoctorPatch, error) {
-			return ec.unmarshalNDoctorInput2healthcareᚋmodelsᚐDoctorPatch(ctx, v)
+		func(ctx context.Context, v any) (models.DoctorInput, error) {
+			return ec.unmarshalNDoctorInput2healthcareᚋmodelsᚐDoctorInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2117,8 +2151,8 @@ func (ec *executionContext) field_Mutation_createPatient_args(ctx context.Contex
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (models.PatientPatch, error) {
-			return ec.unmarshalNPatientInput2healthcareᚋmodelsᚐPatientPatch(ctx, v)
+		func(ctx context.Context, v any) (models.PatientInput, error) {
+			return ec.unmarshalNPatientInput2healthcareᚋmodelsᚐPatientInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2771,6 +2805,38 @@ func (ec *executionContext) fieldContext_AuditEvent_recordId(_ context.Context, 
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "ID")
 }
 
+func (ec *executionContext) _AuditEvent_records(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_records(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditEvent().Records(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.AuditRef) graphql.Marshaler {
+			return ec.marshalNAuditRecord2ᚕᚖhealthcareᚋmodelsᚐAuditRefᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_records(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditRecord(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _AuditEvent_fields(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3058,6 +3124,52 @@ func (ec *executionContext) fieldContext_AuditEventEdge_node(_ context.Context, 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _AuditRecord_type(ctx context.Context, field graphql.CollectedField, obj *models.AuditRef) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditRecord_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditRecord_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditRecord_id(ctx context.Context, field graphql.CollectedField, obj *models.AuditRef) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditRecord_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNID2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditRecord_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditRecord", field, false, false, "ID")
 }
 
 func (ec *executionContext) _AuthPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
@@ -4546,7 +4658,7 @@ func (ec *executionContext) _Mutation_createPatient(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreatePatient(ctx, fc.Args["input"].(models.PatientPatch))
+			return ec.Resolvers.Mutation().CreatePatient(ctx, fc.Args["input"].(models.PatientInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Patient) graphql.Marshaler {
@@ -4678,7 +4790,7 @@ func (ec *executionContext) _Mutation_createDoctor(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateDoctor(ctx, fc.Args["input"].(models.DoctorPatch))
+			return ec.Resolvers.Mutation().CreateDoctor(ctx, fc.Args["input"].(models.DoctorInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Doctor) graphql.Marshaler {
@@ -5378,7 +5490,7 @@ func (ec *executionContext) _Patient_medicalHistory(ctx context.Context, field g
 			return ec.fieldContext_Patient_medicalHistory(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Patient().MedicalHistory(ctx, obj)
+			return obj.MedicalHistory, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -5389,7 +5501,7 @@ func (ec *executionContext) _Patient_medicalHistory(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Patient_medicalHistory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Patient", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Patient", field, false, false, "String")
 }
 
 func (ec *executionContext) _Patient_allergies(ctx context.Context, field graphql.CollectedField, obj *models.Patient) (ret graphql.Marshaler) {
@@ -5401,7 +5513,7 @@ func (ec *executionContext) _Patient_allergies(ctx context.Context, field graphq
 			return ec.fieldContext_Patient_allergies(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Patient().Allergies(ctx, obj)
+			return obj.Allergies, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -5412,7 +5524,7 @@ func (ec *executionContext) _Patient_allergies(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Patient_allergies(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Patient", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Patient", field, false, false, "String")
 }
 
 func (ec *executionContext) _Patient_currentMedications(ctx context.Context, field graphql.CollectedField, obj *models.Patient) (ret graphql.Marshaler) {
@@ -5424,7 +5536,7 @@ func (ec *executionContext) _Patient_currentMedications(ctx context.Context, fie
 			return ec.fieldContext_Patient_currentMedications(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Patient().CurrentMedications(ctx, obj)
+			return obj.CurrentMedications, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -5435,7 +5547,7 @@ func (ec *executionContext) _Patient_currentMedications(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Patient_currentMedications(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Patient", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Patient", field, false, false, "String")
 }
 
 func (ec *executionContext) _Patient_emergencyContactName(ctx context.Context, field graphql.CollectedField, obj *models.Patient) (ret graphql.Marshaler) {
@@ -7675,8 +7787,8 @@ func UnmarshalDoctorFilter(ctx context.Context, raw any) (model.DoctorFilter, er
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputDoctorInput(ctx context.Context, obj any) (models.DoctorPatch, error) {
-	var it models.DoctorPatch
+func (ec *executionContext) unmarshalInputDoctorInput(ctx context.Context, obj any) (models.DoctorInput, error) {
+	var it models.DoctorInput
 	if obj == nil {
 		return it, nil
 	}
@@ -7858,8 +7970,8 @@ func (ec *executionContext) unmarshalInputDoctorInput(ctx context.Context, obj a
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalDoctorInput(ctx context.Context, raw any) (models.DoctorPatch, error) {
-	var out models.DoctorPatch
+func UnmarshalDoctorInput(ctx context.Context, raw any) (models.DoctorInput, error) {
+	var out models.DoctorInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "DoctorInput", raw, &out)
 	return out, err
 }
@@ -8361,8 +8473,8 @@ func UnmarshalPatientFilter(ctx context.Context, raw any) (model.PatientFilter, 
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputPatientInput(ctx context.Context, obj any) (models.PatientPatch, error) {
-	var it models.PatientPatch
+func (ec *executionContext) unmarshalInputPatientInput(ctx context.Context, obj any) (models.PatientInput, error) {
+	var it models.PatientInput
 	if obj == nil {
 		return it, nil
 	}
@@ -8523,8 +8635,8 @@ func (ec *executionContext) unmarshalInputPatientInput(ctx context.Context, obj 
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalPatientInput(ctx context.Context, raw any) (models.PatientPatch, error) {
-	var out models.PatientPatch
+func UnmarshalPatientInput(ctx context.Context, raw any) (models.PatientInput, error) {
+	var out models.PatientInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "PatientInput", raw, &out)
 	return out, err
 }
@@ -8809,6 +8921,12 @@ func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "records":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AuditEvent_records(ctx, field, obj)
+				})
 		case "fields":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -8918,6 +9036,44 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 			}
 		case "node":
 			out.Values[i] = ec._AuditEventEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditRecordImplementors = []string{"AuditRecord"}
+
+func (ec *executionContext) _AuditRecord(ctx context.Context, sel ast.SelectionSet, obj *models.AuditRef) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditRecordImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditRecord")
+		case "type":
+			out.Values[i] = ec._AuditRecord_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "id":
+			out.Values[i] = ec._AuditRecord_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -9652,23 +9808,20 @@ func (ec *executionContext) _Patient(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "medicalHistory":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Patient_medicalHistory(ctx, field, obj)
-				})
+			out.Values[i] = ec._Patient_medicalHistory(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "allergies":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Patient_allergies(ctx, field, obj)
-				})
+			out.Values[i] = ec._Patient_allergies(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "currentMedications":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Patient_currentMedications(ctx, field, obj)
-				})
+			out.Values[i] = ec._Patient_currentMedications(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "emergencyContactName":
 			out.Values[i] = ec._Patient_emergencyContactName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -10426,6 +10579,30 @@ func (ec *executionContext) marshalNAuditEventEdge2ᚖhealthcareᚋgraphᚋmodel
 	return ec._AuditEventEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNAuditRecord2ᚕᚖhealthcareᚋmodelsᚐAuditRefᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.AuditRef) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuditRecord2ᚖhealthcareᚋmodelsᚐAuditRef(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAuditRecord2ᚖhealthcareᚋmodelsᚐAuditRef(ctx context.Context, sel ast.SelectionSet, v *models.AuditRef) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditRecord!")
+		return graphql.Null
+	}
+	return ec._AuditRecord(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNAuthPayload2ᚖhealthcareᚋgraphᚋmodelᚐAuthPayload(ctx context.Context, sel ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AuthPayload!")
@@ -10533,7 +10710,7 @@ func (ec *executionContext) marshalNDoctorEdge2ᚖhealthcareᚋgraphᚋmodelᚐD
 	return ec._DoctorEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNDoctorInput2healthcareᚋmodelsᚐDoctorPatch(ctx context.Context, v any) (models.DoctorPatch, error) {
+func (ec *executionContext) unmarshalNDoctorInput2healthcareᚋmodelsᚐDoctorInput(ctx context.Context, v any) (models.DoctorInput, error) {
 	res, err := ec.unmarshalInputDoctorInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -10804,7 +10981,7 @@ func (ec *executionContext) marshalNPatientEdge2ᚖhealthcareᚋgraphᚋmodelᚐ
 	return ec._PatientEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNPatientInput2healthcareᚋmodelsᚐPatientPatch(ctx context.Context, v any) (models.PatientPatch, error) {
+func (ec *executionContext) unmarshalNPatientInput2healthcareᚋmodelsᚐPatientInput(ctx context.Context, v any) (models.PatientInput, error) {
 	res, err := ec.unmarshalInputPatientInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }

@@ -12,13 +12,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-chi/chi/v5/middleware"
+
 	"github.com/uptrace/bun"
 
 	"healthcare/auth"
 	"healthcare/database"
 	"healthcare/database/dbtest"
 	"healthcare/graph"
+	"healthcare/internal/apptest"
 	"healthcare/models"
+	"healthcare/web"
 )
 
 // env is one test server over a fresh database.
@@ -27,6 +31,7 @@ type env struct {
 	srv     *httptest.Server
 	auth    *auth.Service
 	store   *database.Store
+	app     *apptest.App
 	counter *dbtest.Counter
 }
 
@@ -39,18 +44,13 @@ func newEnvWith(t testing.TB, db *bun.DB, configure func(*graph.Options)) *env {
 	t.Helper()
 	counter := &dbtest.Counter{}
 	db.AddQueryHook(counter)
-	store := database.New(db)
-	signer, err := auth.NewSigner([]byte(strings.Repeat("k", 48)), 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := &auth.Service{Store: store, Signer: signer}
-	opts := graph.Options{Store: store, Auth: svc}
+	app := apptest.New(t, db, apptest.Options{})
+	opts := graph.Options{Store: app.Store, Auth: app.Auth, Audit: app.Audit}
 	configure(&opts)
-	h := svc.Middleware(graph.NewHandler(opts))
-	srv := httptest.NewServer(h)
+	h := app.Auth.Middleware(graph.NewHandler(opts))
+	srv := httptest.NewServer(middleware.RequestID(web.RequestInfo(web.Origin{})(h)))
 	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, auth: svc, store: store, counter: counter}
+	return &env{t: t, srv: srv, auth: app.Auth, store: app.Store, app: app, counter: counter}
 }
 
 type gqlError struct {
@@ -452,7 +452,7 @@ func TestRecords(t *testing.T) {
 			}
 		})
 		t.Run("superuser_sees_everything", func(t *testing.T) {
-			u, err := e.auth.CreateUser(context.Background(), models.RegisterInput{Name: "Root", Email: "root@example.com", Password: "Correct-Horse-42", PasswordConfirm: "Correct-Horse-42"}, true)
+			u, err := e.auth.CreateSuperuser(context.Background(), models.RegisterInput{Name: "Root", Email: "root@example.com", Password: "Correct-Horse-42", PasswordConfirm: "Correct-Horse-42"})
 			if err != nil || !u.IsSuperuser {
 				t.Fatal(err)
 			}
@@ -549,7 +549,7 @@ func TestNoNPlusOne(t *testing.T) {
 		ctx := context.Background()
 		v := models.Viewer{UserID: 1}
 		for i := range 100 {
-			p, err := e.store.Patients.Create(ctx, v, models.PatientPatch{
+			p, err := e.store.Patients.Create(ctx, v, models.PatientInput{
 				FirstName: ptr(fmt.Sprintf("N%d", i)), LastName: ptr("Plus"), Phone: ptr("+919876543210"),
 				DateOfBirth: ptr(models.NewDate(1980, 1, 1)), Gender: ptr(models.GenderOther)})
 			if err != nil {

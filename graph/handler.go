@@ -22,15 +22,20 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
 
+	"healthcare/audit"
 	"healthcare/auth"
 	"healthcare/database"
 	"healthcare/models"
+	"healthcare/web"
 )
 
 // Options configures the GraphQL handler.
 type Options struct {
 	Store *database.Store
 	Auth  *auth.Service
+	// Audit gives each request a batch for its read events, written before
+	// the answer; nil when nothing is audited.
+	Audit *audit.Trail
 	Log   *slog.Logger
 	// Introspection allows __schema queries (on in debug mode by default).
 	Introspection bool
@@ -55,7 +60,7 @@ func NewHandler(o Options) http.Handler {
 	if o.Limits == (Limits{}) {
 		o.Limits = DefaultLimits
 	}
-	es := NewExecutableSchema(Config{Resolvers: &Resolver{Store: o.Store, Auth: o.Auth, Log: o.Log}, Complexity: complexityRoot()})
+	es := NewExecutableSchema(Config{Resolvers: &Resolver{Store: o.Store, Auth: o.Auth, Audit: o.Audit, Log: o.Log}, Complexity: complexityRoot()})
 	srv := handler.New(es)
 	srv.AddTransport(transport.Options{AllowedMethods: []string{"GET", "POST", "OPTIONS"}})
 	srv.AddTransport(transport.GET{})
@@ -74,7 +79,7 @@ func NewHandler(o Options) http.Handler {
 	srv.SetRecoverFunc(recoverPanic(o.Log))
 
 	sizes := lru.New[int](queryCacheSize)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// No transport here upgrades (there are no subscriptions), and
 		// gqlgen refuses any request carrying Upgrade in text/plain: a
 		// server may ignore the header (RFC 9110, 7.8), so this one does.
@@ -101,12 +106,12 @@ func NewHandler(o Options) http.Handler {
 			// tell an over-long body apart; answer both here instead.
 			body, err := io.ReadAll(r.Body)
 			if err != nil {
-				var tooBig *http.MaxBytesError
-				if errors.As(err, &tooBig) {
-					writeErr(w, http.StatusRequestEntityTooLarge, "request body is too large")
-					return
+				status, msg := web.BodyError(err)
+				if status == http.StatusRequestTimeout {
+					o.Log.WarnContext(r.Context(), "graphql: request body not read in time", "err", err)
 				}
-				writeErr(w, http.StatusBadRequest, "could not read the request body")
+				w.Header().Set("Connection", "close")
+				writeErr(w, status, msg)
 				return
 			}
 			if !json.Valid(body) {
@@ -158,6 +163,23 @@ func NewHandler(o Options) http.Handler {
 		}
 		srv.ServeHTTP(w, r.WithContext(ctx))
 	})
+	if o.Audit != nil {
+		h = o.Audit.Middleware(func(w http.ResponseWriter, _ *http.Request, _ error) {
+			writeUnavailable(w)
+		})(h)
+	}
+	return h
+}
+
+// writeUnavailable answers that the database could not record the request
+// (the audit trail must be written before data goes out).
+func writeUnavailable(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", "5")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{
+		"message": "The service is temporarily unavailable; try again shortly.", "extensions": map[string]string{"code": string(models.CodeUnavailable)},
+	}}})
 }
 
 // getOnlyQueries turns gqlgen's 406 for a mutation sent by GET into the 405

@@ -6,6 +6,7 @@ package graph
 import (
 	"log/slog"
 
+	"healthcare/audit"
 	"healthcare/auth"
 	"healthcare/database"
 )
@@ -14,5 +15,6 @@ import (
 type Resolver struct {
 	Store *database.Store
 	Auth  *auth.Service
+	Audit *audit.Trail
 	Log   *slog.Logger
 }

@@ -86,7 +86,7 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, input models.Chan
 }
 
 // CreatePatient is the resolver for the createPatient field.
-func (r *mutationResolver) CreatePatient(ctx context.Context, input models.PatientPatch) (*models.Patient, error) {
+func (r *mutationResolver) CreatePatient(ctx context.Context, input models.PatientInput) (*models.Patient, error) {
 	v, err := viewer(ctx)
 	if err != nil {
 		return nil, err
@@ -109,7 +109,7 @@ func (r *mutationResolver) UpdatePatient(ctx context.Context, id string, input m
 	if !ok {
 		return nil, models.NotFound("Patient")
 	}
-	p, _, err := r.Store.Patients.Update(ctx, v, pid, input, false)
+	p, _, err := r.Store.Patients.Update(ctx, v, pid, input)
 	return p, err
 }
 
@@ -130,7 +130,7 @@ func (r *mutationResolver) DeletePatient(ctx context.Context, id string) (string
 }
 
 // CreateDoctor is the resolver for the createDoctor field.
-func (r *mutationResolver) CreateDoctor(ctx context.Context, input models.DoctorPatch) (*models.Doctor, error) {
+func (r *mutationResolver) CreateDoctor(ctx context.Context, input models.DoctorInput) (*models.Doctor, error) {
 	v, err := viewer(ctx)
 	if err != nil {
 		return nil, err
@@ -153,7 +153,7 @@ func (r *mutationResolver) UpdateDoctor(ctx context.Context, id string, input mo
 	if !ok {
 		return nil, models.NotFound("Doctor")
 	}
-	d, _, err := r.Store.Doctors.Update(ctx, v, did, input, false)
+	d, _, err := r.Store.Doctors.Update(ctx, v, did, input)
 	return d, err
 }
 
@@ -220,21 +220,6 @@ func (r *mutationResolver) DeleteMapping(ctx context.Context, id string) (string
 		return "", err
 	}
 	return formatID(mid), nil
-}
-
-// MedicalHistory is the resolver for the medicalHistory field.
-func (r *patientResolver) MedicalHistory(ctx context.Context, obj *models.Patient) (*string, error) {
-	return obj.MedicalHistory.Ptr(), nil
-}
-
-// Allergies is the resolver for the allergies field.
-func (r *patientResolver) Allergies(ctx context.Context, obj *models.Patient) (*string, error) {
-	return obj.Allergies.Ptr(), nil
-}
-
-// CurrentMedications is the resolver for the currentMedications field.
-func (r *patientResolver) CurrentMedications(ctx context.Context, obj *models.Patient) (*string, error) {
-	return obj.CurrentMedications.Ptr(), nil
 }
 
 // Doctors is the resolver for the doctors field.

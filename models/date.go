@@ -2,6 +2,7 @@ package models
 
 import (
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -17,11 +18,21 @@ type Date struct{ time.Time }
 // NewDate returns the date y-m-d.
 func NewDate(y int, m time.Month, d int) Date { return Date{time.Date(y, m, d, 0, 0, 0, 0, time.UTC)} }
 
-// ParseDate parses YYYY-MM-DD.
+// MinYear is the earliest year a Date may have. Year 1 would be the zero
+// Date, which means "no date"; nothing this service records is older.
+const MinYear = 1000
+
+// ErrDateRange is ParseDate's error for a well-formed date before MinYear.
+var ErrDateRange = fmt.Errorf("date must be on or after %d-01-01", MinYear)
+
+// ParseDate parses YYYY-MM-DD, from year MinYear on.
 func ParseDate(s string) (Date, error) {
 	t, err := time.Parse(DateLayout, s)
 	if err != nil {
 		return Date{}, fmt.Errorf("invalid date %q, use YYYY-MM-DD", s)
+	}
+	if t.Year() < MinYear {
+		return Date{}, ErrDateRange
 	}
 	return Date{t}, nil
 }
@@ -69,10 +80,18 @@ func (d *Date) UnmarshalGQL(v any) error {
 	}
 	p, err := ParseDate(s)
 	if err != nil {
-		return &Error{Code: CodeInvalid, Message: "Enter a date in YYYY-MM-DD form."}
+		return &Error{Code: CodeInvalid, Message: DateMessage(err)}
 	}
 	*d = p
 	return nil
+}
+
+// DateMessage is the client's message for an error of ParseDate.
+func DateMessage(err error) string {
+	if errors.Is(err, ErrDateRange) {
+		return fmt.Sprintf("Enter a date on or after %d-01-01.", MinYear)
+	}
+	return "Enter a date in YYYY-MM-DD form."
 }
 
 // Value stores the date as YYYY-MM-DD text, which both PostgreSQL's date type

@@ -45,15 +45,9 @@ type Doctor struct {
 // which clients add if they want it).
 func (d *Doctor) FullName() string { return d.FirstName + " " + d.LastName }
 
-// Limits on doctors' numbers.
-const (
-	MaxExperienceYears = 80
-	MaxConsultationFee = 99_999_999.99
-)
-
-// DoctorPatch carries the fields of a doctor a client sets: all required
-// ones on create, only the present ones on update.
-type DoctorPatch struct {
+// DoctorInput is a whole directory entry as a client gives it: to create
+// one, or to replace one (PUT). Required fields must be present.
+type DoctorInput struct {
 	FirstName       *string         `json:"first_name"`
 	LastName        *string         `json:"last_name"`
 	Email           *string         `json:"email"`
@@ -76,55 +70,22 @@ type DoctorPatch struct {
 	Bio             *string         `json:"bio"`
 	LanguagesSpoken *string         `json:"languages_spoken"`
 	IsAvailable     *bool           `json:"is_available"`
+	// Unreadable holds the fields a transport could not decode; Validate
+	// reports them with the others.
+	Unreadable FieldErrors `json:"-"`
 }
 
-// Validate checks every present field, normalizing in place; with full set
-// the required fields must be present too.
-func (in *DoctorPatch) Validate(today Date, full bool) error {
-	c := checker{full: full}
-	c.text("first_name", in.FirstName, true, 100)
-	c.text("last_name", in.LastName, true, 100)
-	c.email("email", in.Email, true)
-	c.phone("phone", in.Phone, true)
-	if in.DateOfBirth != nil && !in.DateOfBirth.IsZero() {
-		c.birthDate("date_of_birth", in.DateOfBirth, false, today)
-	}
-	enumCheck(&c, "gender", in.Gender, false, Gender.IsValid, Genders)
-	enumCheck(&c, "specialization", in.Specialization, true, Specialization.IsValid, Specializations)
-	c.text("qualification", in.Qualification, true, 200)
-	if in.LicenseNumber != nil {
-		// License numbers are compared as printed on the certificate, in capitals.
-		*in.LicenseNumber = upper(*in.LicenseNumber)
-	}
-	c.text("license_number", in.LicenseNumber, true, 50)
-	if c.present("experience_years", in.ExperienceYears == nil) {
-		if v := *in.ExperienceYears; v < 0 || v > MaxExperienceYears {
-			c.fe.Add("experience_years", "Ensure this value is between 0 and 80.")
-		}
-	}
-	c.text("clinic_name", in.ClinicName, false, 200)
-	c.text("clinic_address", in.ClinicAddress, false, 500)
-	c.text("city", in.City, false, 100)
-	c.text("state", in.State, false, 100)
-	c.text("postal_code", in.PostalCode, false, 20)
-	c.text("country", in.Country, false, 100)
-	if c.present("consultation_fee", in.ConsultationFee == nil) {
-		v := *in.ConsultationFee
-		switch {
-		case math.IsNaN(v) || math.IsInf(v, 0) || v < 0:
-			c.fe.Add("consultation_fee", "Ensure this value is greater than or equal to 0.")
-		case v > MaxConsultationFee:
-			c.fe.Add("consultation_fee", "Ensure this value is less than or equal to 99999999.99.")
-		case math.Abs(v*100-math.Round(v*100)) > 1e-6:
-			c.fe.Add("consultation_fee", "Ensure that there are no more than 2 decimal places.")
-		}
-	}
-	c.text("available_days", in.AvailableDays, false, 100)
-	c.text("available_time", in.AvailableTime, false, 100)
-	c.text("bio", in.Bio, false, 5000)
-	c.text("languages_spoken", in.LanguagesSpoken, false, 200)
-	return c.fe.Err()
-}
+// DoctorPatch changes the fields of a doctor that it carries.
+type DoctorPatch DoctorInput
+
+// Validate checks the input against DoctorEntity, normalizing in place.
+func (in *DoctorInput) Validate(today Date) error { return validate(DoctorEntity, in, true, today) }
+
+// Validate checks the present fields against DoctorEntity, normalizing in place.
+func (in *DoctorPatch) Validate(today Date) error { return validate(DoctorEntity, in, false, today) }
+
+// Patch is in as a patch that sets every field it carries.
+func (in *DoctorInput) Patch() *DoctorPatch { return (*DoctorPatch)(in) }
 
 // Apply sets the present fields on d and returns the changed column names.
 func (in *DoctorPatch) Apply(d *Doctor) []string {

@@ -24,6 +24,7 @@ const (
 	CodeUnauthenticated Code = "UNAUTHENTICATED"
 	CodeForbidden       Code = "FORBIDDEN"
 	CodeNotFound        Code = "NOT_FOUND"
+	CodeConflict        Code = "CONFLICT"
 	CodeUnavailable     Code = "SERVICE_UNAVAILABLE"
 	CodeRateLimited     Code = "RATE_LIMITED"
 	CodeInternal        Code = "INTERNAL_SERVER_ERROR"
@@ -81,6 +82,12 @@ func Forbidden(msg string) *Error {
 	return &Error{Code: CodeForbidden, Message: msg}
 }
 
+// Conflict reports a change the current state of other records forbids
+// (a doctor other accounts' patients are assigned to cannot be deleted).
+func Conflict(msg string) *Error {
+	return &Error{Code: CodeConflict, Message: msg}
+}
+
 // Unauthenticated reports a missing, malformed, expired or revoked credential.
 func Unauthenticated(msg string) *Error {
 	if msg == "" {
@@ -131,6 +138,21 @@ func (f *FieldErrors) Add(field, msg string) {
 		*f = FieldErrors{}
 	}
 	(*f)[field] = append((*f)[field], msg)
+}
+
+// has reports whether field has a message.
+func (f FieldErrors) has(field string) bool { _, ok := f[field]; return ok }
+
+// clone returns a copy of f (nil for none).
+func (f FieldErrors) clone() FieldErrors {
+	if len(f) == 0 {
+		return nil
+	}
+	out := make(FieldErrors, len(f))
+	for k, v := range f {
+		out[k] = append([]string(nil), v...)
+	}
+	return out
 }
 
 // Err returns nil when nothing failed, else an Invalid *Error with every field.

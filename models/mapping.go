@@ -1,7 +1,6 @@
 package models
 
 import (
-	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -34,22 +33,12 @@ type MappingInput struct {
 	Reason    *string        `json:"reason"`
 	Notes     *string        `json:"notes"`
 	Status    *MappingStatus `json:"status"`
+	// Unreadable holds the fields a transport could not decode.
+	Unreadable FieldErrors `json:"-"`
 }
 
-// Validate checks the input, normalizing in place.
-func (in *MappingInput) Validate() error {
-	c := checker{full: true}
-	if c.present("patient", in.PatientID == nil) && *in.PatientID <= 0 {
-		c.fe.Add("patient", "Invalid pk - object does not exist.")
-	}
-	if c.present("doctor", in.DoctorID == nil) && *in.DoctorID <= 0 {
-		c.fe.Add("doctor", "Invalid pk - object does not exist.")
-	}
-	c.text("reason", in.Reason, false, 2000)
-	c.text("notes", in.Notes, false, 5000)
-	enumCheck(&c, "status", in.Status, false, MappingStatus.IsValid, MappingStatuses)
-	return c.fe.Err()
-}
+// Validate checks the input against MappingEntity, normalizing in place.
+func (in *MappingInput) Validate() error { return validate(MappingEntity, in, true, Date{}) }
 
 // MappingPatch changes a mapping's reason, notes or status; the patient and
 // doctor of a mapping never change (delete it and create another).
@@ -57,19 +46,18 @@ type MappingPatch struct {
 	Reason *string        `json:"reason"`
 	Notes  *string        `json:"notes"`
 	Status *MappingStatus `json:"status"`
+	// Unreadable holds the fields a transport could not decode.
+	Unreadable FieldErrors `json:"-"`
 }
 
-// Validate checks the present fields.
+// Validate checks the present fields against MappingEntity.
 func (in *MappingPatch) Validate() error {
-	c := checker{}
-	c.text("reason", in.Reason, false, 2000)
-	c.text("notes", in.Notes, false, 5000)
-	if in.Status != nil && *in.Status == "" {
-		c.fe.Add("status", MsgBlank)
-	} else {
-		enumCheck(&c, "status", in.Status, false, MappingStatus.IsValid, MappingStatuses)
-	}
-	return c.fe.Err()
+	return validate(MappingEntity, in, false, Date{}, "patient", "doctor")
+}
+
+// Patch is the part of in that a patch could change too.
+func (in *MappingInput) Patch() *MappingPatch {
+	return &MappingPatch{Reason: in.Reason, Notes: in.Notes, Status: in.Status}
 }
 
 // Apply sets the present fields on m and returns the changed column names.
@@ -89,5 +77,3 @@ type MappingFilter struct {
 	Status    *MappingStatus
 	Search    string
 }
-
-func upper(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }

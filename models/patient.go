@@ -11,29 +11,32 @@ import (
 type Patient struct {
 	bun.BaseModel `bun:"table:patients,alias:p"`
 
-	ID                       int64       `bun:"id,pk,autoincrement" json:"id"`
-	FirstName                string      `bun:"first_name,notnull" json:"first_name"`
-	LastName                 string      `bun:"last_name,notnull" json:"last_name"`
-	Email                    *string     `bun:"email" json:"email"`
-	Phone                    string      `bun:"phone,notnull" json:"phone"`
-	DateOfBirth              Date        `bun:"date_of_birth,notnull,type:date" json:"date_of_birth"`
-	Gender                   Gender      `bun:"gender,notnull" json:"gender"`
-	BloodGroup               *BloodGroup `bun:"blood_group" json:"blood_group"`
-	Address                  *string     `bun:"address" json:"address"`
-	City                     *string     `bun:"city" json:"city"`
-	State                    *string     `bun:"state" json:"state"`
-	PostalCode               *string     `bun:"postal_code" json:"postal_code"`
-	Country                  *string     `bun:"country" json:"country"`
-	MedicalHistory           *Sensitive  `bun:"medical_history" json:"medical_history"`
-	Allergies                *Sensitive  `bun:"allergies" json:"allergies"`
-	CurrentMedications       *Sensitive  `bun:"current_medications" json:"current_medications"`
-	EmergencyContactName     *string     `bun:"emergency_contact_name" json:"emergency_contact_name"`
-	EmergencyContactPhone    *string     `bun:"emergency_contact_phone" json:"emergency_contact_phone"`
-	EmergencyContactRelation *string     `bun:"emergency_contact_relation" json:"emergency_contact_relation"`
-	IsActive                 bool        `bun:"is_active,notnull" json:"is_active"`
-	CreatedBy                int64       `bun:"created_by,notnull" json:"-"`
-	CreatedAt                time.Time   `bun:"created_at,notnull" json:"created_at"`
-	UpdatedAt                time.Time   `bun:"updated_at,notnull" json:"updated_at"`
+	ID          int64       `bun:"id,pk,autoincrement" json:"id"`
+	FirstName   string      `bun:"first_name,notnull" json:"first_name"`
+	LastName    string      `bun:"last_name,notnull" json:"last_name"`
+	Email       *string     `bun:"email" json:"email"`
+	Phone       string      `bun:"phone,notnull" json:"phone"`
+	DateOfBirth Date        `bun:"date_of_birth,notnull,type:date" json:"date_of_birth"`
+	Gender      Gender      `bun:"gender,notnull" json:"gender"`
+	BloodGroup  *BloodGroup `bun:"blood_group" json:"blood_group"`
+	Address     *string     `bun:"address" json:"address"`
+	City        *string     `bun:"city" json:"city"`
+	State       *string     `bun:"state" json:"state"`
+	PostalCode  *string     `bun:"postal_code" json:"postal_code"`
+	Country     *string     `bun:"country" json:"country"`
+	// The medical fields are encrypted at rest (PatientEntity's Sensitive
+	// fields): the stores seal them as they write and open them as they
+	// read, so here they are always plain text.
+	MedicalHistory           *string   `bun:"medical_history" json:"medical_history"`
+	Allergies                *string   `bun:"allergies" json:"allergies"`
+	CurrentMedications       *string   `bun:"current_medications" json:"current_medications"`
+	EmergencyContactName     *string   `bun:"emergency_contact_name" json:"emergency_contact_name"`
+	EmergencyContactPhone    *string   `bun:"emergency_contact_phone" json:"emergency_contact_phone"`
+	EmergencyContactRelation *string   `bun:"emergency_contact_relation" json:"emergency_contact_relation"`
+	IsActive                 bool      `bun:"is_active,notnull" json:"is_active"`
+	CreatedBy                int64     `bun:"created_by,notnull" json:"-"`
+	CreatedAt                time.Time `bun:"created_at,notnull" json:"created_at"`
+	UpdatedAt                time.Time `bun:"updated_at,notnull" json:"updated_at"`
 }
 
 // FullName is "first last".
@@ -42,10 +45,10 @@ func (p *Patient) FullName() string { return p.FirstName + " " + p.LastName }
 // Age is the patient's age in whole years today (UTC).
 func (p *Patient) Age() int { return p.DateOfBirth.Age(DateOf(time.Now().UTC())) }
 
-// PatientPatch carries the fields of a patient a client sets: all of them on
-// create (required ones must be present), only the present ones on update.
-// An empty string clears an optional field.
-type PatientPatch struct {
+// PatientInput is a whole patient as a client gives it: to create one, or
+// to replace one (PUT). Required fields must be present. An empty string
+// clears an optional field.
+type PatientInput struct {
 	FirstName                *string     `json:"first_name"`
 	LastName                 *string     `json:"last_name"`
 	Email                    *string     `json:"email"`
@@ -65,33 +68,26 @@ type PatientPatch struct {
 	EmergencyContactPhone    *string     `json:"emergency_contact_phone"`
 	EmergencyContactRelation *string     `json:"emergency_contact_relation"`
 	IsActive                 *bool       `json:"is_active"`
+	// Unreadable holds the fields a transport could not decode; Validate
+	// reports them with the others.
+	Unreadable FieldErrors `json:"-"`
 }
 
-// Validate checks every present field, normalizing in place; with full set
-// (create, or a full replacement) the required fields must be present too.
-// It reports every failing field at once.
-func (in *PatientPatch) Validate(today Date, full bool) error {
-	c := checker{full: full}
-	c.text("first_name", in.FirstName, true, 100)
-	c.text("last_name", in.LastName, true, 100)
-	c.email("email", in.Email, false)
-	c.phone("phone", in.Phone, true)
-	c.birthDate("date_of_birth", in.DateOfBirth, true, today)
-	enumCheck(&c, "gender", in.Gender, true, Gender.IsValid, Genders)
-	enumCheck(&c, "blood_group", in.BloodGroup, false, BloodGroup.IsValid, BloodGroups)
-	c.text("address", in.Address, false, 500)
-	c.text("city", in.City, false, 100)
-	c.text("state", in.State, false, 100)
-	c.text("postal_code", in.PostalCode, false, 20)
-	c.text("country", in.Country, false, 100)
-	c.text("medical_history", in.MedicalHistory, false, 10000)
-	c.text("allergies", in.Allergies, false, 5000)
-	c.text("current_medications", in.CurrentMedications, false, 5000)
-	c.text("emergency_contact_name", in.EmergencyContactName, false, 200)
-	c.phone("emergency_contact_phone", in.EmergencyContactPhone, false)
-	c.text("emergency_contact_relation", in.EmergencyContactRelation, false, 50)
-	return c.fe.Err()
-}
+// PatientPatch changes the fields of a patient that it carries (PATCH, the
+// GraphQL updatePatient); absent fields stay as they are.
+type PatientPatch PatientInput
+
+// Validate checks the input against PatientEntity, normalizing in place,
+// and reports every failing field at once.
+func (in *PatientInput) Validate(today Date) error { return validate(PatientEntity, in, true, today) }
+
+// Validate checks the present fields against PatientEntity, normalizing in
+// place, and reports every failing field at once.
+func (in *PatientPatch) Validate(today Date) error { return validate(PatientEntity, in, false, today) }
+
+// Patch is in as a patch that sets every field (absent optional ones stay
+// unset, so a replacement does not clear what it does not name).
+func (in *PatientInput) Patch() *PatientPatch { return (*PatientPatch)(in) }
 
 // Apply sets the present fields on p and returns the names of the columns
 // whose value changed.
@@ -112,9 +108,9 @@ func (in *PatientPatch) Apply(p *Patient) []string {
 	setOpt(&ch, "state", &p.State, in.State)
 	setOpt(&ch, "postal_code", &p.PostalCode, in.PostalCode)
 	setOpt(&ch, "country", &p.Country, in.Country)
-	setOpt(&ch, "medical_history", &p.MedicalHistory, (*Sensitive)(in.MedicalHistory))
-	setOpt(&ch, "allergies", &p.Allergies, (*Sensitive)(in.Allergies))
-	setOpt(&ch, "current_medications", &p.CurrentMedications, (*Sensitive)(in.CurrentMedications))
+	setOpt(&ch, "medical_history", &p.MedicalHistory, in.MedicalHistory)
+	setOpt(&ch, "allergies", &p.Allergies, in.Allergies)
+	setOpt(&ch, "current_medications", &p.CurrentMedications, in.CurrentMedications)
 	setOpt(&ch, "emergency_contact_name", &p.EmergencyContactName, in.EmergencyContactName)
 	setOpt(&ch, "emergency_contact_phone", &p.EmergencyContactPhone, in.EmergencyContactPhone)
 	setOpt(&ch, "emergency_contact_relation", &p.EmergencyContactRelation, in.EmergencyContactRelation)

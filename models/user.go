@@ -25,7 +25,8 @@ type User struct {
 	IsSuperuser  bool       `bun:"is_superuser,notnull" json:"-"`
 	DateJoined   time.Time  `bun:"date_joined,notnull" json:"date_joined"`
 	LastLogin    *time.Time `bun:"last_login" json:"-"`
-	// PasswordChangedAt invalidates access tokens issued before it.
+	// PasswordChangedAt is when the password was last set (a change
+	// revokes every session of the account).
 	PasswordChangedAt *time.Time `bun:"password_changed_at" json:"-"`
 	UpdatedAt         time.Time  `bun:"updated_at,notnull" json:"-"`
 }
@@ -46,42 +47,58 @@ type RegisterInput struct {
 	Email           string `json:"email"`
 	Password        string `json:"password"`
 	PasswordConfirm string `json:"password_confirm"`
+	// Unreadable holds the fields a transport could not decode.
+	Unreadable FieldErrors `json:"-"`
 }
 
-// Validate checks every field and the password rules, normalizing in place.
+// Validate checks the name and email against UserEntity, normalizing in
+// place, and the password rules; it reports every failing field at once.
 func (in *RegisterInput) Validate() error {
-	c := checker{full: true}
-	c.text("name", &in.Name, true, 150)
-	c.email("email", &in.Email, true)
-	if in.Password == "" {
-		c.fe.Add("password", MsgBlank)
-	} else {
-		for _, msg := range PasswordProblems(in.Password, map[string]string{"name": in.Name, "email address": in.Email}) {
-			c.fe.Add("password", msg)
+	var fe FieldErrors
+	if err := validate(UserEntity, in, true, Date{}); err != nil {
+		fe = err.(*Error).Fields
+	}
+	if _, bad := in.Unreadable["password"]; !bad {
+		for _, msg := range NewPasswordProblems(in.Password, in.Name, in.Email) {
+			fe.Add("password", msg)
 		}
 	}
-	if in.PasswordConfirm == "" {
-		c.fe.Add("password_confirm", MsgBlank)
-	} else if in.Password != in.PasswordConfirm {
-		c.fe.Add("password_confirm", "Passwords do not match.")
+	if _, bad := in.Unreadable["password_confirm"]; !bad {
+		if strings.TrimSpace(in.PasswordConfirm) == "" {
+			fe.Add("password_confirm", MsgBlank)
+		} else if in.Password != in.PasswordConfirm {
+			fe.Add("password_confirm", "Passwords do not match.")
+		}
 	}
-	return c.fe.Err()
+	return fe.Err()
+}
+
+// NewPasswordProblems returns what is wrong with pw as the new password of
+// the account name/email: blank (whitespace only counts as blank), or one of
+// the rules of PasswordProblems.
+func NewPasswordProblems(pw, name, email string) []string {
+	if strings.TrimSpace(pw) == "" {
+		return []string{MsgBlank}
+	}
+	return PasswordProblems(pw, map[string]string{"name": name, "email address": email})
 }
 
 // LoginInput is what signing in takes.
 type LoginInput struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
+	// Unreadable holds the fields a transport could not decode.
+	Unreadable FieldErrors `json:"-"`
 }
 
 // Validate checks that both fields are given.
 func (in *LoginInput) Validate() error {
-	var fe FieldErrors
+	fe := in.Unreadable.clone()
 	in.Email = NormalizeEmail(in.Email)
-	if in.Email == "" {
+	if in.Email == "" && !fe.has("email") {
 		fe.Add("email", MsgBlank)
 	}
-	if in.Password == "" {
+	if in.Password == "" && !fe.has("password") {
 		fe.Add("password", MsgBlank)
 	}
 	return fe.Err()
@@ -190,27 +207,49 @@ type ChangePasswordInput struct {
 	CurrentPassword    string `json:"current_password"`
 	NewPassword        string `json:"new_password"`
 	NewPasswordConfirm string `json:"new_password_confirm"`
+	// Unreadable holds the fields a transport could not decode.
+	Unreadable FieldErrors `json:"-"`
 }
 
 // Validate checks presence, confirmation and the password rules against the
 // account's name and email.
 func (in *ChangePasswordInput) Validate(name, email string) error {
-	var fe FieldErrors
-	if in.CurrentPassword == "" {
+	fe := in.Unreadable.clone()
+	if in.CurrentPassword == "" && !fe.has("current_password") {
 		fe.Add("current_password", MsgBlank)
 	}
-	if in.NewPassword == "" {
-		fe.Add("new_password", MsgBlank)
-	} else {
-		for _, msg := range PasswordProblems(in.NewPassword, map[string]string{"name": name, "email address": email}) {
+	if !fe.has("new_password") {
+		for _, msg := range NewPasswordProblems(in.NewPassword, name, email) {
 			fe.Add("new_password", msg)
 		}
-		if in.NewPassword == in.CurrentPassword {
+		if in.NewPassword != "" && in.NewPassword == in.CurrentPassword {
 			fe.Add("new_password", "The new password must differ from the current one.")
 		}
 	}
-	if in.NewPasswordConfirm != in.NewPassword {
+	if in.NewPasswordConfirm != in.NewPassword && !fe.has("new_password_confirm") {
 		fe.Add("new_password_confirm", "Passwords do not match.")
+	}
+	return fe.Err()
+}
+
+// SetPasswordInput is a new password chosen for an account by a superuser
+// (the admin console's reset).
+type SetPasswordInput struct {
+	Password        string `json:"password"`
+	PasswordConfirm string `json:"password_confirm"`
+}
+
+// Validate checks the password rules against the account's name and email,
+// and the confirmation.
+func (in *SetPasswordInput) Validate(name, email string) error {
+	var fe FieldErrors
+	for _, msg := range NewPasswordProblems(in.Password, name, email) {
+		fe.Add("password", msg)
+	}
+	if strings.TrimSpace(in.PasswordConfirm) == "" {
+		fe.Add("password_confirm", MsgBlank)
+	} else if in.Password != in.PasswordConfirm {
+		fe.Add("password_confirm", "Passwords do not match.")
 	}
 	return fe.Err()
 }

@@ -2,10 +2,15 @@ package models
 
 import (
 	"fmt"
+	"math"
 	"net/mail"
+	"reflect"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Messages shown for failing fields. They follow Django REST framework's
@@ -13,16 +18,20 @@ import (
 const (
 	MsgRequired = "This field is required."
 	MsgBlank    = "This field may not be blank."
+	MsgNull     = "This field may not be null."
+	MsgControl  = "Control characters are not allowed."
+	MsgBadRef   = "Invalid pk - object does not exist."
 )
 
 var (
-	// e164 is an international number: a plus, a country code that does not
-	// start with 0, and 8 to 15 digits in all.
-	e164 = regexp.MustCompile(`^\+[1-9][0-9]{7,14}$`)
+	e164 = regexp.MustCompile(PhonePattern)
 	// emailShape rejects what net/mail accepts but no mailbox has: display
-	// names, quoted locals, IP literals, dotless domains.
+	// names, quoted locals, IP literals, dotless domains, non-ASCII.
 	emailShape = regexp.MustCompile(`^[A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$`)
 )
+
+// Today is the date dates of birth are checked against: today in UTC.
+func Today() Date { return DateOf(time.Now().UTC()) }
 
 // ValidEmail reports whether s is a plain mailbox address (user@example.com).
 func ValidEmail(s string) bool {
@@ -36,9 +45,13 @@ func ValidEmail(s string) bool {
 // ValidPhone reports whether s is an E.164 number such as +919876543210.
 func ValidPhone(s string) bool { return e164.MatchString(s) }
 
-// NormalizeEmail trims and lower-cases an address: addresses are unique
-// regardless of case.
-func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+// NormalizeEmail trims an address, folds its compatibility characters
+// (NFKC: a full-width "ａ" is "a") and lower-cases it: addresses are unique
+// regardless of case, and two spellings of one address must not make two
+// accounts.
+func NormalizeEmail(s string) string {
+	return strings.ToLower(norm.NFKC.String(strings.TrimSpace(s)))
+}
 
 // NormalizePhone removes the spaces, dashes, dots and brackets people type
 // inside phone numbers, so "+91 98765-43210" is stored as +919876543210.
@@ -52,105 +65,140 @@ func NormalizePhone(s string) string {
 	}, s)
 }
 
-// checker validates the fields of one input; fe collects the failures.
-type checker struct {
-	fe   FieldErrors
-	full bool // create or full update: required fields must be present
+// ChoiceMessage is the one message for a value that is not one of choices.
+func ChoiceMessage(value string, choices []string) string {
+	return fmt.Sprintf("%q is not a valid choice; use one of %s.", value, strings.Join(choices, ", "))
 }
 
-// text trims *p in place and checks presence and length. It returns whether
-// the field is present and non-empty.
-func (c *checker) text(field string, p *string, required bool, max int) bool {
-	if p == nil {
-		if required && c.full {
-			c.fe.Add(field, MsgRequired)
+// HasControl reports whether s holds a character that has no place in
+// stored text: C0 and C1 controls (tab and line feed are allowed where
+// multiline is set), DEL, and the bidirectional overrides and isolates
+// (U+202A-U+202E, U+2066-U+2069) that make text display other than it reads.
+func HasControl(s string, multiline bool) bool {
+	for _, r := range s {
+		switch {
+		case r == '\t' || r == '\n':
+			if !multiline {
+				return true
+			}
+		case r < 0x20, r >= 0x7f && r <= 0x9f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+			return true
 		}
-		return false
 	}
-	*p = strings.TrimSpace(*p)
-	if *p == "" {
-		if required {
-			c.fe.Add(field, MsgBlank)
-		}
-		return false
-	}
-	if max > 0 && utf8.RuneCountInString(*p) > max {
-		c.fe.Add(field, fmt.Sprintf("Ensure this field has no more than %d characters.", max))
-		return false
-	}
-	if strings.ContainsRune(*p, 0) {
-		c.fe.Add(field, "Null characters are not allowed.")
-		return false
-	}
-	return true
+	return false
 }
 
-func (c *checker) email(field string, p *string, required bool) {
-	if p != nil {
-		*p = NormalizeEmail(*p)
+// Unreadable, in an input, holds the fields a transport could not decode
+// (a number sent for a date, text for a number): Validate reports them with
+// every other failing field, so a client hears of all its mistakes at once.
+// The decoders fill it; it is never read from the client.
+
+// validate checks in (a pointer to a struct bound to e) field by field
+// against e, normalizing in place, and returns every failing field in one
+// Invalid error. With full (create, full replacement) required fields must
+// be present. Fields listed in skip are not part of this input.
+func validate(e *Entity, in any, full bool, today Date, skip ...string) error {
+	v := reflect.ValueOf(in).Elem()
+	b := bind(e, v.Type(), skip...)
+	var fe FieldErrors
+	unreadable, _ := v.FieldByIndex(b.probs).Interface().(FieldErrors)
+	for name, msgs := range unreadable {
+		for _, m := range msgs {
+			fe.Add(name, m)
+		}
 	}
-	if c.text(field, p, required, 254) && !ValidEmail(*p) {
-		c.fe.Add(field, "Enter a valid email address.")
+	for i, f := range b.fields {
+		if _, bad := unreadable[f.Name]; bad {
+			continue
+		}
+		checkField(&fe, f, v.FieldByIndex(b.index[i]), full, today)
 	}
+	return fe.Err()
 }
 
-func (c *checker) phone(field string, p *string, required bool) {
-	if p != nil {
-		*p = NormalizePhone(*p)
-	}
-	if c.text(field, p, required, 16) && !ValidPhone(*p) {
-		c.fe.Add(field, "Enter a valid phone number in international format, e.g. +919876543210.")
-	}
-}
-
-func (c *checker) present(field string, isNil bool) bool {
-	if isNil {
-		if c.full {
-			c.fe.Add(field, MsgRequired)
+// checkField checks one field (a pointer: nil when absent) of kind f.Kind.
+func checkField(fe *FieldErrors, f Field, p reflect.Value, full bool, today Date) {
+	v := p
+	if p.Kind() == reflect.Pointer {
+		if p.IsNil() {
+			if f.Required && full {
+				fe.Add(f.Name, MsgRequired)
+			}
+			return
 		}
-		return false
+		v = p.Elem()
 	}
-	return true
-}
-
-func enumCheck[T ~string](c *checker, field string, p *T, required bool, valid func(T) bool, choices []T) {
-	if p == nil {
-		if required && c.full {
-			c.fe.Add(field, MsgRequired)
+	switch f.Kind {
+	case KindText, KindMultiline, KindEmail, KindPhone, KindCode:
+		s := strings.TrimSpace(v.String())
+		switch f.Kind {
+		case KindMultiline:
+			s = strings.ReplaceAll(s, "\r\n", "\n")
+		case KindEmail:
+			s = NormalizeEmail(s)
+		case KindPhone:
+			s = NormalizePhone(s)
+		case KindCode:
+			s = strings.ToUpper(s)
 		}
-		return
-	}
-	if *p == "" && !required {
-		return
-	}
-	if !valid(*p) {
-		names := make([]string, len(choices))
-		for i, v := range choices {
-			names[i] = string(v)
+		v.SetString(s)
+		switch {
+		case s == "":
+			if f.Required {
+				fe.Add(f.Name, MsgBlank)
+			}
+		case f.MaxLen > 0 && utf8.RuneCountInString(s) > f.MaxLen:
+			fe.Add(f.Name, fmt.Sprintf("Ensure this field has no more than %d characters.", f.MaxLen))
+		case strings.ContainsRune(s, 0):
+			fe.Add(f.Name, "Null characters are not allowed.")
+		case HasControl(s, f.Kind == KindMultiline):
+			fe.Add(f.Name, MsgControl)
+		case f.Kind == KindEmail && !ValidEmail(s):
+			fe.Add(f.Name, "Enter a valid email address.")
+		case f.Kind == KindPhone && !ValidPhone(s):
+			fe.Add(f.Name, "Enter a valid phone number in international format, e.g. +919876543210.")
 		}
-		c.fe.Add(field, fmt.Sprintf("%q is not a valid choice; use one of %s.", string(*p), strings.Join(names, ", ")))
-	}
-}
-
-// birthDate checks a date of birth: not in the future, age at most 150.
-func (c *checker) birthDate(field string, d *Date, required bool, today Date) {
-	if d == nil {
-		if required && c.full {
-			c.fe.Add(field, MsgRequired)
+	case KindBirthDate:
+		d := v.Interface().(Date)
+		switch {
+		case d.IsZero():
+			if f.Required {
+				fe.Add(f.Name, MsgRequired)
+			}
+		case d.After(today.Time):
+			fe.Add(f.Name, "must not be in the future")
+		case d.Age(today) > MaxAge:
+			fe.Add(f.Name, fmt.Sprintf("Age must be between 0 and %d years.", MaxAge))
 		}
-		return
-	}
-	if d.IsZero() {
-		if required {
-			c.fe.Add(field, MsgRequired)
+	case KindEnum:
+		s := v.String()
+		switch {
+		case s == "" && (f.Required || f.NotNull && !full):
+			fe.Add(f.Name, MsgBlank)
+		case s == "":
+			// clears it, or (NotNull, on create) takes the default
+		case !contains(f.Enum, s):
+			fe.Add(f.Name, ChoiceMessage(s, f.Enum))
 		}
-		return
-	}
-	switch {
-	case d.After(today.Time):
-		c.fe.Add(field, "must not be in the future")
-	case d.Age(today) > 150:
-		c.fe.Add(field, "Age must be between 0 and 150 years.")
+	case KindInt:
+		if n := float64(v.Int()); n < f.Min || n > f.Max {
+			fe.Add(f.Name, fmt.Sprintf("Ensure this value is between %g and %g.", f.Min, f.Max))
+		}
+	case KindMoney:
+		x := v.Float()
+		switch {
+		case math.IsNaN(x) || math.IsInf(x, 0) || x < f.Min:
+			fe.Add(f.Name, fmt.Sprintf("Ensure this value is greater than or equal to %g.", f.Min))
+		case x > f.Max:
+			fe.Add(f.Name, fmt.Sprintf("Ensure this value is less than or equal to %.2f.", f.Max))
+		case math.Abs(x*100-math.Round(x*100)) > 1e-6:
+			fe.Add(f.Name, "Ensure that there are no more than 2 decimal places.")
+		}
+	case KindRef:
+		if v.Int() <= 0 {
+			fe.Add(f.Name, MsgBadRef)
+		}
+	case KindBool:
 	}
 }
 
@@ -159,10 +207,16 @@ func (c *checker) birthDate(field string, d *Date, required bool, today Date) {
 // long LIKE patterns outright).
 const MaxSearchLen = 200
 
-// CheckSearch rejects a search term over MaxSearchLen characters.
-func CheckSearch(s string) error {
-	if utf8.RuneCountInString(s) > MaxSearchLen {
-		return InvalidField("search", fmt.Sprintf("Ensure this value has at most %d characters.", MaxSearchLen))
+// CheckSearch rejects a search term over MaxSearchLen characters or with
+// control characters, on field (the parameter's name).
+func CheckSearch(field, s string) error {
+	switch {
+	case utf8.RuneCountInString(s) > MaxSearchLen:
+		return InvalidField(field, fmt.Sprintf("Ensure this value has at most %d characters.", MaxSearchLen))
+	case strings.ContainsRune(s, 0):
+		return InvalidField(field, "Null characters are not allowed.")
+	case HasControl(s, false):
+		return InvalidField(field, MsgControl)
 	}
 	return nil
 }

@@ -197,7 +197,7 @@ func TestPatientPatchValidate(t *testing.T) {
 			if tt.modify != nil {
 				tt.modify(&p)
 			}
-			checkInvalid(t, p.Validate(today, tt.full), tt.want)
+			checkInvalid(t, validatePatient(&p, tt.full), tt.want)
 		})
 	}
 }
@@ -225,12 +225,12 @@ func TestPatientPatchValidateMaxLengths(t *testing.T) {
 		t.Run(fl.name+"_at_max_ok", func(t *testing.T) {
 			var p models.PatientPatch
 			fl.set(&p, strings.Repeat("x", fl.max))
-			checkInvalid(t, p.Validate(today, false), nil)
+			checkInvalid(t, validatePatient(&p, false), nil)
 		})
 		t.Run(fl.name+"_too_long", func(t *testing.T) {
 			var p models.PatientPatch
 			fl.set(&p, strings.Repeat("x", fl.max+1))
-			checkInvalid(t, p.Validate(today, false), msg(fl.name, tooLong(fl.max)))
+			checkInvalid(t, validatePatient(&p, false), msg(fl.name, tooLong(fl.max)))
 		})
 	}
 }
@@ -241,7 +241,7 @@ func TestPatientPatchValidateNormalizes(t *testing.T) {
 	p.Email = ptr("  Ann.Lee@Example.COM ")
 	p.Phone = ptr("+91 98765-43210")
 	p.EmergencyContactPhone = ptr("+1 (415) 555.2671")
-	checkInvalid(t, p.Validate(today, true), nil)
+	checkInvalid(t, validatePatient(&p, true), nil)
 	for _, c := range []struct{ field, got, want string }{
 		{"first_name", *p.FirstName, "Ann"},
 		{"email", *p.Email, "ann.lee@example.com"},
@@ -351,7 +351,7 @@ func TestDoctorPatchValidate(t *testing.T) {
 			if tt.modify != nil {
 				tt.modify(&d)
 			}
-			checkInvalid(t, d.Validate(today, tt.full), tt.want)
+			checkInvalid(t, validateDoctor(&d, tt.full), tt.want)
 		})
 	}
 }
@@ -361,7 +361,7 @@ func TestDoctorPatchValidateNormalizes(t *testing.T) {
 	d.LicenseNumber = ptr("  mh-12345x ")
 	d.Email = ptr(" Ravi.Kumar@Clinic.IN")
 	d.Phone = ptr("+91 98123-45678")
-	checkInvalid(t, d.Validate(today, true), nil)
+	checkInvalid(t, validateDoctor(&d, true), nil)
 	if got := *d.LicenseNumber; got != "MH-12345X" {
 		t.Errorf("license_number = %q, want upper-cased %q", got, "MH-12345X")
 	}
@@ -752,4 +752,20 @@ func TestError(t *testing.T) {
 			t.Fatal("errors.Is(Unavailable(cause), cause) = false")
 		}
 	})
+}
+
+// validatePatient validates p as a whole input (full) or as a patch.
+func validatePatient(p *models.PatientPatch, full bool) error {
+	if full {
+		return (*models.PatientInput)(p).Validate(today)
+	}
+	return p.Validate(today)
+}
+
+// validateDoctor validates d as a whole input (full) or as a patch.
+func validateDoctor(d *models.DoctorPatch, full bool) error {
+	if full {
+		return (*models.DoctorInput)(d).Validate(today)
+	}
+	return d.Validate(today)
 }

@@ -1,7 +1,6 @@
 package rest
 
 import (
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -20,6 +19,7 @@ type auditEventJSON struct {
 	Action     models.AuditAction `json:"action"`
 	RecordType string             `json:"record_type"`
 	RecordID   *int64             `json:"record_id"`
+	Records    []models.AuditRef  `json:"records"`
 	Fields     []string           `json:"fields"`
 	IP         string             `json:"ip"`
 	UserAgent  string             `json:"user_agent"`
@@ -30,9 +30,16 @@ type auditEventJSON struct {
 func auditEventOut(e *models.AuditEvent) auditEventJSON {
 	return auditEventJSON{
 		ID: e.ID, OccurredAt: e.OccurredAt, UserID: e.UserID, Action: e.Action, RecordType: e.RecordType,
-		RecordID: e.RecordID, Fields: e.FieldList(), IP: e.IP, UserAgent: e.UserAgent, RequestID: e.RequestID,
+		RecordID: e.RecordID, Records: refsOrEmpty(e.RecordRefs()), Fields: e.FieldList(), IP: e.IP, UserAgent: e.UserAgent, RequestID: e.RequestID,
 		Hash: e.Hash,
 	}
+}
+
+func refsOrEmpty(refs []models.AuditRef) []models.AuditRef {
+	if refs == nil {
+		return []models.AuditRef{}
+	}
+	return refs
 }
 
 // listAudit is GET /audit/: the audit trail, newest first, filtered and
@@ -57,7 +64,10 @@ func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request) error {
 	if err := q.err(); err != nil {
 		return err
 	}
-	pg, err := h.store.Audit.List(r.Context(), v, f, p.request())
+	if h.trail == nil {
+		return models.NotFound("Audit trail")
+	}
+	pg, err := h.trail.List(r.Context(), v, f, p.request())
 	if err != nil {
 		return err
 	}
@@ -81,7 +91,7 @@ func lowerChoice[T ~string](q *query, name string, choices []T) T {
 		for i, c := range choices {
 			names[i] = string(c)
 		}
-		q.fe.Add(name, fmt.Sprintf("Select a valid choice. %q is not one of the available choices: %s.", s, strings.Join(names, ", ")))
+		q.fe.Add(name, models.ChoiceMessage(s, names))
 		return ""
 	}
 	return v

@@ -9,7 +9,6 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"healthcare/database"
 	"healthcare/database/dbtest"
 	"healthcare/models"
 )
@@ -18,7 +17,7 @@ import (
 func (e *env) MustSuperuser(name, email string) *user {
 	e.t.Helper()
 	ctx := context.Background()
-	u, err := e.svc.CreateUser(ctx, models.RegisterInput{Name: name, Email: email, Password: "Str0ng-Passw0rd!", PasswordConfirm: "Str0ng-Passw0rd!"}, true)
+	u, err := e.svc.CreateSuperuser(ctx, models.RegisterInput{Name: name, Email: email, Password: "Str0ng-Passw0rd!", PasswordConfirm: "Str0ng-Passw0rd!"})
 	if err != nil {
 		e.t.Fatalf("create superuser %s: %v", email, err)
 	}
@@ -97,7 +96,7 @@ func TestAudit(t *testing.T) {
 			{"several_bad_400", req{method: "GET", path: list + "user_id=-1&action=x&page_size=1000", token: root.access}, 400, fields("user_id", "action", "page_size")},
 		})
 		t.Run("sealed_events_carry_hash_200", func(t *testing.T) {
-			if _, err := database.New(db).Audit.Seal(context.Background()); err != nil {
+			if _, err := e.app.Audit.Seal(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			r := e.do(t, req{method: "GET", path: list + mine, token: root.access})

@@ -51,13 +51,9 @@ func readRefresh(r *http.Request) (string, error) {
 
 // register is POST /auth/register/: 201 with the account and its tokens.
 func (h *Handler) register(w http.ResponseWriter, r *http.Request) error {
-	obj, err := readObject(r)
+	in, err := decode[models.RegisterInput](r)
 	if err != nil {
 		return err
-	}
-	var in models.RegisterInput
-	if fe := fill(&in, obj); len(fe) > 0 {
-		return invalid(fe, in.Validate())
 	}
 	res, err := h.auth.Register(r.Context(), in)
 	if err != nil {
@@ -69,13 +65,9 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) error {
 // login is POST /auth/login/: 200 with the account and a new token family;
 // wrong credentials are a 401.
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
-	obj, err := readObject(r)
+	in, err := decode[models.LoginInput](r)
 	if err != nil {
 		return err
-	}
-	var in models.LoginInput
-	if fe := fill(&in, obj); len(fe) > 0 {
-		return invalid(fe, in.Validate())
 	}
 	res, err := h.auth.Login(r.Context(), in)
 	if err != nil {
@@ -98,8 +90,8 @@ func (h *Handler) refresh(w http.ResponseWriter, r *http.Request) error {
 	return h.writeData(w, r, http.StatusOK, "Token refreshed successfully", tokenPair{Refresh: res.Refresh, Access: res.Access})
 }
 
-// logout is POST /auth/logout/: it revokes the refresh token's family.
-// Access tokens already issued stay valid until they expire.
+// logout is POST /auth/logout/: it ends the refresh token's session, its
+// access tokens included.
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) error {
 	raw, err := readRefresh(r)
 	if err != nil {
@@ -125,19 +117,15 @@ func (h *Handler) me(w http.ResponseWriter, r *http.Request) error {
 }
 
 // changePassword is POST /auth/password/: it changes the viewer's password,
-// revokes every refresh token of the account and answers a new session.
+// ends every session of the account and answers a new one.
 func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) error {
 	v, err := auth.RequireViewer(r.Context())
 	if err != nil {
 		return err
 	}
-	obj, err := readObject(r)
+	in, err := decode[models.ChangePasswordInput](r)
 	if err != nil {
 		return err
-	}
-	var in models.ChangePasswordInput
-	if fe := fill(&in, obj); len(fe) > 0 {
-		return fe.Err()
 	}
 	res, err := h.auth.ChangePassword(r.Context(), v, in)
 	if err != nil {

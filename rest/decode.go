@@ -26,7 +26,7 @@ func readObject(r *http.Request) (map[string]json.RawMessage, error) {
 	if r.Body != nil {
 		b, err := io.ReadAll(r.Body)
 		if err != nil {
-			return nil, err // *http.MaxBytesError: 413
+			return nil, &bodyError{err: err}
 		}
 		body = b
 	}
@@ -57,11 +57,36 @@ func readObject(r *http.Request) (map[string]json.RawMessage, error) {
 	return obj, nil
 }
 
-// isJSON reports whether a Content-Type names JSON (application/json or any
-// application/*+json), whatever its parameters.
-func isJSON(ct string) bool {
-	mt, _, err := mime.ParseMediaType(ct)
+// decode reads the request body into a new T (a models input): fields of
+// the wrong type are left unset and named in its Unreadable field, for its
+// Validate to report with every other failing field.
+func decode[T any](r *http.Request) (T, error) {
+	var in T
+	obj, err := readObject(r)
 	if err != nil {
+		return in, err
+	}
+	fe := fill(&in, obj)
+	if len(fe) > 0 {
+		f := reflect.ValueOf(&in).Elem().FieldByName("Unreadable")
+		if !f.IsValid() {
+			return in, fe.Err()
+		}
+		f.Set(reflect.ValueOf(fe))
+	}
+	return in, nil
+}
+
+// isJSON reports whether a Content-Type names JSON (application/json or any
+// application/*+json) in UTF-8, the only encoding JSON may be sent in
+// (RFC 8259): a charset parameter naming anything else is refused rather
+// than read as UTF-8.
+func isJSON(ct string) bool {
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
 		return false
 	}
 	return mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
@@ -146,6 +171,9 @@ func setField(fv reflect.Value, raw json.RawMessage) string {
 		case nil:
 		case string:
 			d, err := models.ParseDate(strings.TrimSpace(s))
+			if errors.Is(err, models.ErrDateRange) {
+				return models.DateMessage(err)
+			}
 			if err != nil {
 				return msgBadDate
 			}
@@ -266,21 +294,4 @@ func parseBool(s string) (bool, bool) {
 		return false, true
 	}
 	return false, false
-}
-
-// invalid merges the type errors of fill with the messages the model's own
-// Validate gave on the rest of the input (a field that failed to decode is
-// absent there, so Validate's word on it is dropped), into one 400.
-func invalid(typeErrs models.FieldErrors, validateErr error) error {
-	var me *models.Error
-	if errors.As(validateErr, &me) && me.Code == models.CodeInvalid {
-		for field, msgs := range me.Fields {
-			if _, ok := typeErrs[field]; !ok {
-				for _, m := range msgs {
-					typeErrs.Add(field, m)
-				}
-			}
-		}
-	}
-	return typeErrs.Err()
 }

@@ -24,7 +24,7 @@ func (h *Handler) listDoctors(w http.ResponseWriter, r *http.Request) error {
 	q := newQuery(r)
 	f := models.DoctorFilter{
 		Search:         q.text("search"),
-		Specialization: enum(q, "specialization", models.Specialization.IsValid, models.Specializations),
+		Specialization: enum(q, "specialization", models.Specializations),
 		City:           q.text("city"),
 		IsAvailable:    q.boolean("is_available"),
 		MinExperience:  q.integer("min_experience", 0),
@@ -47,11 +47,10 @@ func (h *Handler) listDoctors(w http.ResponseWriter, r *http.Request) error {
 
 // doctors serves the create, read, update and delete of the doctor
 // directory: everyone reads, only an entry's creator changes it (403).
-func (h *Handler) doctors() resource[models.Doctor, models.DoctorPatch] {
-	return resource[models.Doctor, models.DoctorPatch]{
-		name: "Doctor", get: h.store.Doctors.Get, create: h.store.Doctors.Create,
-		update: h.store.Doctors.Update, remove: h.store.Doctors.Delete,
-		validate: func(in *models.DoctorPatch, full bool) error { return in.Validate(today(), full) },
-		out:      func(d *models.Doctor) any { return doctorOut(d) },
+func (h *Handler) doctors() resource[models.Doctor, models.DoctorInput, models.DoctorPatch] {
+	ds := h.store.Doctors
+	return resource[models.Doctor, models.DoctorInput, models.DoctorPatch]{
+		name: "Doctor", get: ds.Get, create: ds.Create, replace: ds.Replace, update: ds.Update, remove: ds.Delete,
+		out: func(d *models.Doctor) any { return doctorOut(d) },
 	}
 }

@@ -26,9 +26,10 @@ import (
 	"github.com/uptrace/bun"
 
 	"healthcare/auth"
-	"healthcare/database"
+	"healthcare/internal/apptest"
 	"healthcare/models"
 	"healthcare/rest"
+	"healthcare/web"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -43,6 +44,7 @@ type env struct {
 	srv    *httptest.Server
 	db     *bun.DB
 	svc    *auth.Service
+	app    *apptest.App
 	doc    *openapi3.T
 	logBuf *syncBuffer
 }
@@ -87,24 +89,18 @@ func limitBody(n int64) func(http.Handler) http.Handler {
 // mounted as routes.go mounts it, and loads the OpenAPI document it serves.
 func MustEnv(t *testing.T, db *bun.DB) *env {
 	t.Helper()
-	store := database.New(db)
-	signer, err := auth.NewSigner([]byte("test-secret-test-secret-test-secret-0123"), 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	buf := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(buf, nil))
-	svc := &auth.Service{Store: store, Signer: signer, Log: log}
+	app := apptest.New(t, db, apptest.Options{Log: log})
+	svc := app.Auth
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID)
+	r.Use(web.RequestInfo(web.Origin{}))
 	r.Use(limitBody(maxBody))
-	r.Group(func(r chi.Router) {
-		r.Use(svc.Middleware)
-		r.Mount("/api", rest.NewHandler(store, svc, log))
-	})
+	r.Mount("/api", rest.NewHandler(rest.Options{Store: app.Store, Auth: svc, Audit: app.Audit, Log: log}))
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, srv: srv, db: db, svc: svc, logBuf: buf}
+	e := &env{t: t, srv: srv, db: db, svc: svc, app: app, logBuf: buf}
 
 	res, err := http.Get(srv.URL + "/api/schema/")
 	if err != nil {

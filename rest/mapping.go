@@ -1,7 +1,6 @@
 package rest
 
 import (
-	"context"
 	"net/http"
 	"time"
 
@@ -60,7 +59,7 @@ func (h *Handler) listMappings(w http.ResponseWriter, r *http.Request) error {
 	f := models.MappingFilter{
 		PatientID: q.id("patient_id"),
 		DoctorID:  q.id("doctor_id"),
-		Status:    enum(q, "status", models.MappingStatus.IsValid, models.MappingStatuses),
+		Status:    enum(q, "status", models.MappingStatuses),
 		Search:    q.text("search"),
 	}
 	p := q.pagination()
@@ -85,13 +84,9 @@ func (h *Handler) createMapping(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	obj, err := readObject(r)
+	in, err := decode[models.MappingInput](r)
 	if err != nil {
 		return err
-	}
-	var in models.MappingInput
-	if fe := fill(&in, obj); len(fe) > 0 {
-		return invalid(fe, in.Validate())
 	}
 	m, err := h.store.Mappings.Create(r.Context(), v, in)
 	if err != nil {
@@ -112,7 +107,7 @@ func (h *Handler) doctorsOfPatient(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	q := newQuery(r)
-	status := enum(q, "status", models.MappingStatus.IsValid, models.MappingStatuses)
+	status := enum(q, "status", models.MappingStatuses)
 	if err := q.err(); err != nil {
 		return err
 	}
@@ -137,13 +132,10 @@ func (h *Handler) doctorsOfPatient(w http.ResponseWriter, r *http.Request) error
 // mappings serves the read, update and delete of one mapping by its own id:
 // visible exactly when its patient is the viewer's (others' are 404). Only
 // reason, notes and status change; patient and doctor never do.
-func (h *Handler) mappings() resource[models.Mapping, models.MappingPatch] {
-	return resource[models.Mapping, models.MappingPatch]{
-		name: "Mapping", get: h.store.Mappings.Get, remove: h.store.Mappings.Delete,
-		update: func(ctx context.Context, v models.Viewer, id int64, in models.MappingPatch, _ bool) (*models.Mapping, []string, error) {
-			return h.store.Mappings.Update(ctx, v, id, in)
-		},
-		validate: func(in *models.MappingPatch, _ bool) error { return in.Validate() },
-		out:      func(m *models.Mapping) any { return mappingOut(m) },
+func (h *Handler) mappings() resource[models.Mapping, models.MappingInput, models.MappingPatch] {
+	ms := h.store.Mappings
+	return resource[models.Mapping, models.MappingInput, models.MappingPatch]{
+		name: "Mapping", get: ms.Get, update: ms.Update, remove: ms.Delete,
+		out: func(m *models.Mapping) any { return mappingOut(m) },
 	}
 }

@@ -291,11 +291,13 @@ func schemas() obj {
 			"action":      enumOf(models.AuditActions, ""),
 			"record_type": enumOf(models.AuditRecordTypes, ""),
 			"record_id":   orNull(obj{"type": "integer", "minimum": 1, "description": "The record; for sign-in events the account, null when unknown."}),
-			"fields":      obj{"type": "array", "items": obj{"type": "string"}, "description": "Names of the changed fields (create and update); empty otherwise. Never values."},
-			"ip":          obj{"type": "string"},
-			"user_agent":  obj{"type": "string"},
-			"request_id":  obj{"type": "string"},
-			"hash":        orNull(obj{"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "The event's link in the hash chain; null until the sealer (about a second) has chained it."}),
+			"records": obj{"type": "array", "description": "Every record the event covers: one request's reads of a list are one event naming each record shown.",
+				"items": closed(obj{"type": enumOf(models.AuditRecordTypes, ""), "id": idSchema})},
+			"fields":     obj{"type": "array", "items": obj{"type": "string"}, "description": "Names of the changed fields (create and update); empty otherwise. Never values."},
+			"ip":         obj{"type": "string"},
+			"user_agent": obj{"type": "string"},
+			"request_id": obj{"type": "string"},
+			"hash":       orNull(obj{"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "The event's link in the hash chain; null until the sealer (about a second) has chained it."}),
 		}),
 		"AuditEventPage": envelopeOf(pageOfSchema("AuditEvent")),
 	}
@@ -307,6 +309,8 @@ var errorDescriptions = map[int]string{
 	401: "No, a malformed, an expired or a revoked token; or wrong credentials.",
 	403: "Another user's doctor: readable, not changeable; the audit trail, for anyone but a superuser.",
 	404: "No such record, or not yours (the same answer); a non-numeric id; a page past the end (\"Invalid page.\").",
+	408: "The request body did not arrive in time.",
+	409: "A doctor other accounts' patients are assigned to: only a superuser may delete it (the message says how many assignments, never whose).",
 	413: "The request body is over the server's limit.",
 	415: "A body was sent without Content-Type: application/json.",
 	429: "Too many sign-in or registration attempts (per account and per client address); Retry-After says when to try again.",
@@ -341,7 +345,7 @@ func (o op) build(id string) obj {
 	errs := slices.Clone(o.errors)
 	if o.body != "" {
 		out["requestBody"] = obj{"required": true, "content": jsonContent(ref(o.body))}
-		errs = append(errs, 400, 413, 415)
+		errs = append(errs, 400, 408, 413, 415)
 	}
 	if !o.public {
 		errs = append(errs, 401)
@@ -403,7 +407,7 @@ func document() obj {
 		"/patients/": obj{
 			"get": op{tag: "patients", summary: "List your patients", desc: "Newest first.",
 				params: append([]obj{
-					queryParam("search", searchDesc("the name, phone or email"), obj{"type": "string", "maxLength": maxSearchLen}),
+					queryParam("search", searchDesc("the name, phone or email"), obj{"type": "string", "maxLength": models.MaxSearchLen}),
 					queryParam("gender", "M, F or O.", enumOf(models.Genders, "")),
 					queryParam("city", "City, case-insensitive exact match.", obj{"type": "string"}),
 					queryParam("is_active", "Active status.", boolParam),
@@ -424,7 +428,7 @@ func document() obj {
 		"/doctors/": obj{
 			"get": op{tag: "doctors", summary: "List doctors", desc: "Every user reads the whole directory. Newest first.",
 				params: append([]obj{
-					queryParam("search", searchDesc("the name, specialization or city"), obj{"type": "string", "maxLength": maxSearchLen}),
+					queryParam("search", searchDesc("the name, specialization or city"), obj{"type": "string", "maxLength": models.MaxSearchLen}),
 					queryParam("specialization", "Specialization.", enumOf(models.Specializations, "")),
 					queryParam("city", "City, case-insensitive exact match.", obj{"type": "string"}),
 					queryParam("is_available", "Availability.", boolParam),
@@ -442,8 +446,8 @@ func document() obj {
 				params: []obj{doctorID}, body: "DoctorCreate", status: 200, response: "DoctorResponse", errors: []int{403, 404}}.build("replaceDoctor"),
 			"patch": op{tag: "doctors", summary: "Update a doctor (partial)", desc: "Only its creator may change a doctor (403 for others).",
 				params: []obj{doctorID}, body: "DoctorPatch", status: 200, response: "DoctorResponse", errors: []int{403, 404}}.build("updateDoctor"),
-			"delete": op{tag: "doctors", summary: "Delete a doctor", desc: "Only its creator may delete a doctor; its mappings go with it.",
-				params: []obj{doctorID}, status: 200, response: "EmptyResponse", errors: []int{403, 404}}.build("deleteDoctor"),
+			"delete": op{tag: "doctors", summary: "Delete a doctor", desc: "Only its creator may delete a doctor, and only while no other account's patient is assigned to it (409; a superuser may); its mappings go with it.",
+				params: []obj{doctorID}, status: 200, response: "EmptyResponse", errors: []int{403, 404, 409}}.build("deleteDoctor"),
 		},
 		"/mappings/": obj{
 			"get": op{tag: "mappings", summary: "List the mappings of your patients", desc: "Newest first.",
@@ -451,7 +455,7 @@ func document() obj {
 					queryParam("patient_id", "Patient id.", idSchema),
 					queryParam("doctor_id", "Doctor id.", idSchema),
 					queryParam("status", "Mapping status.", enumOf(models.MappingStatuses, "")),
-					queryParam("search", searchDesc("the patient's or the doctor's name"), obj{"type": "string", "maxLength": maxSearchLen}),
+					queryParam("search", searchDesc("the patient's or the doctor's name"), obj{"type": "string", "maxLength": models.MaxSearchLen}),
 				}, pageParams...),
 				status: 200, response: "MappingPage", errors: []int{400, 404}}.build("listMappings"),
 			"post": op{tag: "mappings", summary: "Assign a doctor to a patient",

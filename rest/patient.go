@@ -2,7 +2,6 @@ package rest
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -21,10 +20,6 @@ type patientJSON struct {
 func patientOut(p *models.Patient) patientJSON {
 	return patientJSON{Patient: p, FullName: p.FullName(), Age: p.Age()}
 }
-
-// today is the date the models validate dates of birth against (the stores
-// use the same).
-func today() models.Date { return models.DateOf(time.Now().UTC()) }
 
 // pathID reads the id in the path parameter name; anything but a positive
 // integer names no record, so it is that record's 404.
@@ -45,7 +40,7 @@ func (h *Handler) listPatients(w http.ResponseWriter, r *http.Request) error {
 	q := newQuery(r)
 	f := models.PatientFilter{
 		Search:   q.text("search"),
-		Gender:   enum(q, "gender", models.Gender.IsValid, models.Genders),
+		Gender:   enum(q, "gender", models.Genders),
 		City:     q.text("city"),
 		IsActive: q.boolean("is_active"),
 	}
@@ -66,11 +61,10 @@ func (h *Handler) listPatients(w http.ResponseWriter, r *http.Request) error {
 
 // patients serves the create, read, update and delete of patients: the
 // viewer's own only (others' are 404).
-func (h *Handler) patients() resource[models.Patient, models.PatientPatch] {
-	return resource[models.Patient, models.PatientPatch]{
-		name: "Patient", get: h.store.Patients.Get, create: h.store.Patients.Create,
-		update: h.store.Patients.Update, remove: h.store.Patients.Delete,
-		validate: func(in *models.PatientPatch, full bool) error { return in.Validate(today(), full) },
-		out:      func(p *models.Patient) any { return patientOut(p) },
+func (h *Handler) patients() resource[models.Patient, models.PatientInput, models.PatientPatch] {
+	ps := h.store.Patients
+	return resource[models.Patient, models.PatientInput, models.PatientPatch]{
+		name: "Patient", get: ps.Get, create: ps.Create, replace: ps.Replace, update: ps.Update, remove: ps.Delete,
+		out: func(p *models.Patient) any { return patientOut(p) },
 	}
 }

@@ -5,16 +5,12 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"healthcare/models"
 )
-
-// maxSearchLen is the models' bound on a search term, checked early here so
-// the 400 names the query parameter.
-const maxSearchLen = models.MaxSearchLen
 
 // query reads the query parameters of a list. An empty value is the same as
 // an absent one; a value that is not what the parameter takes is reported
@@ -39,12 +35,10 @@ func (q *query) err() error {
 
 func (q *query) text(name string) string {
 	s := q.get(name)
-	if utf8.RuneCountInString(s) > maxSearchLen {
-		q.fe.Add(name, fmt.Sprintf("Ensure this value has at most %d characters.", maxSearchLen))
-		return ""
-	}
-	if strings.ContainsRune(s, 0) {
-		q.fe.Add(name, "Null characters are not allowed.")
+	if err := models.CheckSearch(name, s); err != nil {
+		for _, m := range err.(*models.Error).Fields[name] {
+			q.fe.Add(name, m)
+		}
 		return ""
 	}
 	return s
@@ -109,18 +103,18 @@ func (q *query) number(name string, min float64) *float64 {
 }
 
 // enum reads one of choices, in any letter case.
-func enum[T ~string](q *query, name string, valid func(T) bool, choices []T) *T {
+func enum[T ~string](q *query, name string, choices []T) *T {
 	s := q.get(name)
 	if s == "" {
 		return nil
 	}
 	v := T(strings.ToUpper(s))
-	if !valid(v) {
+	if !slices.Contains(choices, v) {
 		names := make([]string, len(choices))
 		for i, c := range choices {
 			names[i] = string(c)
 		}
-		q.fe.Add(name, fmt.Sprintf("Select a valid choice. %q is not one of the available choices: %s.", s, strings.Join(names, ", ")))
+		q.fe.Add(name, models.ChoiceMessage(s, names))
 		return nil
 	}
 	return &v
@@ -186,23 +180,22 @@ func pageOf[T, R any](r *http.Request, p pagination, pg *models.Page[T], shape f
 	return out, nil
 }
 
-// pageLink is the absolute URL of page n of r's list: the request's own
-// scheme, host, path and parameters with page replaced (and dropped for the
-// first page, as DRF does).
+// pageLink is the absolute URL of page n of r's list: the scheme and host
+// the client reached us at (web.RequestInfo works them out from trusted
+// sources only), the request's path and parameters with page replaced
+// (and dropped for the first page, as DRF does).
 func pageLink(r *http.Request, n int) *string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	} else if p := r.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
-		scheme = p
-	}
+	info := models.RequestInfoFrom(r.Context())
 	q := r.URL.Query()
 	if n <= 1 {
 		q.Del("page")
 	} else {
 		q.Set("page", strconv.Itoa(n))
 	}
-	u := url.URL{Scheme: scheme, Host: r.Host, Path: r.URL.Path, RawQuery: q.Encode()}
+	u := url.URL{Scheme: info.Scheme, Host: info.Host, Path: r.URL.Path, RawQuery: q.Encode()}
+	if u.Scheme == "" {
+		u.Scheme, u.Host = "http", "localhost"
+	}
 	s := u.String()
 	return &s
 }

@@ -10,41 +10,29 @@ import (
 
 // resource is the create, read, update and delete of one kind of record
 // (patients, doctors, and mappings by id, which are created otherwise): the
-// same handlers over that kind's store methods, patch type and JSON shape.
-type resource[M any, P any] struct {
-	name     string // "Patient": messages and 404s
-	get      func(ctx context.Context, v models.Viewer, id int64) (*M, error)
-	create   func(ctx context.Context, v models.Viewer, in P) (*M, error)
-	update   func(ctx context.Context, v models.Viewer, id int64, in P, full bool) (*M, []string, error)
-	remove   func(ctx context.Context, v models.Viewer, id int64) error
-	validate func(in *P, full bool) error
-	out      func(*M) any
-}
-
-// readPatch fills a patch from the body; type errors come back merged with
-// the patch's own validation, so every failing field is reported at once.
-func (res resource[M, P]) readPatch(r *http.Request) (P, models.FieldErrors, error) {
-	var in P
-	obj, err := readObject(r)
-	if err != nil {
-		return in, nil, err
-	}
-	return in, fill(&in, obj), nil
+// same handlers over that kind's store methods, input types and JSON shape.
+// Each handler parses, makes one store call (which checks existence, the
+// viewer's right, the input and writes) and shapes the answer.
+type resource[M, I, P any] struct {
+	name    string // "Patient": messages and 404s
+	get     func(ctx context.Context, v models.Viewer, id int64) (*M, error)
+	create  func(ctx context.Context, v models.Viewer, in I) (*M, error)
+	replace func(ctx context.Context, v models.Viewer, id int64, in I) (*M, []string, error)
+	update  func(ctx context.Context, v models.Viewer, id int64, in P) (*M, []string, error)
+	remove  func(ctx context.Context, v models.Viewer, id int64) error
+	out     func(*M) any
 }
 
 // createHandler is POST /<kind>/: 201 with the new record, owned by the viewer.
-func (res resource[M, P]) createHandler(h *Handler) handlerFunc {
+func (res resource[M, I, P]) createHandler(h *Handler) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		v, err := auth.RequireViewer(r.Context())
 		if err != nil {
 			return err
 		}
-		in, fe, err := res.readPatch(r)
+		in, err := decode[I](r)
 		if err != nil {
 			return err
-		}
-		if len(fe) > 0 {
-			return invalid(fe, res.validate(&in, true))
 		}
 		m, err := res.create(r.Context(), v, in)
 		if err != nil {
@@ -55,7 +43,7 @@ func (res resource[M, P]) createHandler(h *Handler) handlerFunc {
 }
 
 // getHandler is GET /<kind>/{id}/.
-func (res resource[M, P]) getHandler(h *Handler) handlerFunc {
+func (res resource[M, I, P]) getHandler(h *Handler) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		v, err := auth.RequireViewer(r.Context())
 		if err != nil {
@@ -73,9 +61,9 @@ func (res resource[M, P]) getHandler(h *Handler) handlerFunc {
 	}
 }
 
-// updateHandler is PUT (full: required fields required) or PATCH (only the
-// fields sent change) /<kind>/{id}/.
-func (res resource[M, P]) updateHandler(h *Handler, full bool) handlerFunc {
+// replaceHandler is PUT /<kind>/{id}/: the whole record (required fields
+// required).
+func (res resource[M, I, P]) replaceHandler(h *Handler) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		v, err := auth.RequireViewer(r.Context())
 		if err != nil {
@@ -85,21 +73,34 @@ func (res resource[M, P]) updateHandler(h *Handler, full bool) handlerFunc {
 		if err != nil {
 			return err
 		}
-		in, fe, err := res.readPatch(r)
+		in, err := decode[I](r)
 		if err != nil {
 			return err
 		}
-		if len(fe) > 0 {
-			// An empty patch writes nothing but answers whether the viewer
-			// may change this record at all (404, or 403 for another user's
-			// doctor) before its input is judged.
-			var none P
-			if _, _, err := res.update(r.Context(), v, id, none, false); err != nil {
-				return err
-			}
-			return invalid(fe, res.validate(&in, full))
+		m, _, err := res.replace(r.Context(), v, id, in)
+		if err != nil {
+			return err
 		}
-		m, _, err := res.update(r.Context(), v, id, in, full)
+		return h.writeData(w, r, http.StatusOK, res.name+" updated successfully", res.out(m))
+	}
+}
+
+// updateHandler is PATCH /<kind>/{id}/: only the fields sent change.
+func (res resource[M, I, P]) updateHandler(h *Handler) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		v, err := auth.RequireViewer(r.Context())
+		if err != nil {
+			return err
+		}
+		id, err := pathID(r, "id", res.name)
+		if err != nil {
+			return err
+		}
+		in, err := decode[P](r)
+		if err != nil {
+			return err
+		}
+		m, _, err := res.update(r.Context(), v, id, in)
 		if err != nil {
 			return err
 		}
@@ -108,7 +109,7 @@ func (res resource[M, P]) updateHandler(h *Handler, full bool) handlerFunc {
 }
 
 // deleteHandler is DELETE /<kind>/{id}/: the record and its mappings go.
-func (res resource[M, P]) deleteHandler(h *Handler) handlerFunc {
+func (res resource[M, I, P]) deleteHandler(h *Handler) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		v, err := auth.RequireViewer(r.Context())
 		if err != nil {

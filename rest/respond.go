@@ -7,11 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
+	"strings"
 
 	"github.com/go-chi/chi/v5/middleware"
 
 	"healthcare/models"
+	"healthcare/web"
 )
 
 // envelope is the body of every answer: success with a message and data,
@@ -48,7 +49,6 @@ func (h *Handler) writeJSON(w http.ResponseWriter, r *http.Request, status int, 
 		b = []byte(`{"success":false,"message":"Internal server error."}`)
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))
 }
@@ -75,23 +75,32 @@ func (e *unsupportedMediaTypeError) Error() string {
 	return fmt.Sprintf("unsupported media type %q", e.contentType)
 }
 
+// bodyError is a request body that could not be read: too large, too slow,
+// or cut off.
+type bodyError struct{ err error }
+
+func (e *bodyError) Error() string { return "read request body: " + e.err.Error() }
+func (e *bodyError) Unwrap() error { return e.err }
+
 // writeError is the one place in this package that picks the status of a
-// failure. A *models.Error is shown as it is (its cause is logged, never
-// sent); anything unknown is a logged 500 that says nothing of its cause.
+// failure (through web.Status, the one map of codes to statuses). A
+// *models.Error is shown as it is (its cause is logged, never sent);
+// anything unknown is a logged 500 that says nothing of its cause.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	ctx := r.Context()
 	status, body := http.StatusInternalServerError, envelope{Message: "Internal server error."}
 
 	var (
-		me       *models.Error
-		tooLarge *http.MaxBytesError
-		method   *methodNotAllowedError
-		media    *unsupportedMediaTypeError
+		me     *models.Error
+		be     *bodyError
+		method *methodNotAllowedError
+		media  *unsupportedMediaTypeError
 	)
 	switch {
-	case errors.As(err, &tooLarge):
-		status, body.Message = http.StatusRequestEntityTooLarge, "Request body is too large."
+	case errors.As(err, &be):
+		status, body.Message = web.BodyError(be.err)
 		w.Header().Set("Connection", "close")
+		h.log.WarnContext(ctx, "rest: request body not read", "request_id", middleware.GetReqID(ctx), "status", status, "err", err)
 	case errors.As(err, &method):
 		status, body.Message = http.StatusMethodNotAllowed, fmt.Sprintf("Method %q not allowed.", method.method)
 		if method.allow != "" {
@@ -99,40 +108,30 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		}
 	case errors.As(err, &media):
 		status, body.Message = http.StatusUnsupportedMediaType,
-			fmt.Sprintf("Unsupported media type %q in request; send JSON with Content-Type: application/json.", media.contentType)
+			fmt.Sprintf("Unsupported media type %q in request; send JSON in UTF-8 with Content-Type: application/json.", media.contentType)
 	case errors.Is(err, errNoRoute):
 		status, body.Message = http.StatusNotFound, "Not found."
 	case errors.As(err, &me):
-		body.Message = me.Message
+		status, body.Message = web.Status(me.Code), me.Message
 		switch me.Code {
 		case models.CodeInvalid:
-			status = http.StatusBadRequest
 			body.Errors = me.Fields
 			if len(body.Errors) == 0 {
 				body.Errors = map[string][]string{nonFieldErrors: {me.Message}}
 			}
 		case models.CodeUnauthenticated:
-			status = http.StatusUnauthorized
 			w.Header().Set("WWW-Authenticate", `Bearer realm="api"`)
-		case models.CodeForbidden:
-			status = http.StatusForbidden
-		case models.CodeNotFound:
-			status = http.StatusNotFound
-		case models.CodeUnavailable:
-			status = http.StatusServiceUnavailable
-			w.Header().Set("Retry-After", "5")
-		case models.CodeRateLimited:
-			status = http.StatusTooManyRequests
-			w.Header().Set("Retry-After", strconv.Itoa(int(me.RetryAfter.Seconds())))
-			h.log.WarnContext(ctx, "rest: service unavailable", "request_id", middleware.GetReqID(ctx), "err", err)
-		default:
-			status, body.Message = http.StatusInternalServerError, "Internal server error."
+		case models.CodeUnavailable, models.CodeRateLimited:
+			h.log.WarnContext(ctx, "rest: "+strings.ToLower(string(me.Code)), "request_id", middleware.GetReqID(ctx), "err", err)
+		case models.CodeInternal:
+			body.Message = "Internal server error."
 		}
+		web.SetRetryAfter(w, err)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled) && ctx.Err() != nil:
 		// The request ran out of time, or its client left: nothing the
 		// client sent was wrong.
 		status, body.Message = http.StatusServiceUnavailable, "The request took too long; try again shortly."
-		w.Header().Set("Retry-After", "5")
+		web.SetRetryAfter(w, models.Unavailable(err))
 		h.log.WarnContext(ctx, "rest: request cut short", "request_id", middleware.GetReqID(ctx), "err", err)
 	}
 	if status == http.StatusInternalServerError {

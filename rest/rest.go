@@ -14,28 +14,52 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"healthcare/audit"
 	"healthcare/auth"
 	"healthcare/database"
+	"healthcare/models"
+	"healthcare/web"
 )
 
 // Handler serves the REST API.
 type Handler struct {
 	store  *database.Store
 	auth   *auth.Service
+	trail  *audit.Trail
 	log    *slog.Logger
 	router chi.Router
 }
 
-// NewHandler returns the REST API handler, to be mounted at /api behind
-// authSvc.Middleware (which puts the viewer of a Bearer token in the context).
-// Every path answers with and without its trailing slash, without redirects.
-func NewHandler(store *database.Store, authSvc *auth.Service, log *slog.Logger) http.Handler {
-	if log == nil {
-		log = slog.Default()
+// Options are what the REST API needs.
+type Options struct {
+	Store *database.Store
+	Auth  *auth.Service
+	// Audit gives each request a batch for its read events, written before
+	// the answer; nil when nothing is audited.
+	Audit *audit.Trail
+	Log   *slog.Logger
+}
+
+// NewHandler returns the REST API handler, to be mounted at /api. It puts
+// the viewer of a Bearer token in each request's context itself (the auth
+// service's middleware), sets its own security headers, recovers its own
+// panics and answers its own 404s and 405s, all in the envelope. Every path
+// answers with and without its trailing slash, without redirects.
+func NewHandler(o Options) http.Handler {
+	if o.Log == nil {
+		o.Log = slog.Default()
 	}
-	h := &Handler{store: store, auth: authSvc, log: log}
+	h := &Handler{store: o.Store, auth: o.Auth, trail: o.Audit, log: o.Log}
 	r := chi.NewRouter()
+	r.Use(web.Headers(web.APIPolicy, ""))
+	r.Use(h.recoverer)
 	r.Use(middleware.StripSlashes)
+	r.Use(o.Auth.Middleware)
+	if o.Audit != nil {
+		r.Use(o.Audit.Middleware(func(w http.ResponseWriter, r *http.Request, err error) {
+			h.writeError(w, r, models.Unavailable(err))
+		}))
+	}
 	r.NotFound(h.handle(func(http.ResponseWriter, *http.Request) error { return errNoRoute }))
 	// Only a method chi does not know reaches this: every route takes all
 	// the standard ones and answers 405 itself, with Allow.
@@ -53,21 +77,21 @@ func NewHandler(store *database.Store, authSvc *auth.Service, log *slog.Logger) 
 	patients, doctors := h.patients(), h.doctors()
 	r.Handle("/patients", h.methods(methods{http.MethodGet: h.listPatients, http.MethodPost: patients.createHandler(h)}))
 	r.Handle("/patients/{id}", h.methods(methods{
-		http.MethodGet: patients.getHandler(h), http.MethodPut: patients.updateHandler(h, true),
-		http.MethodPatch: patients.updateHandler(h, false), http.MethodDelete: patients.deleteHandler(h),
+		http.MethodGet: patients.getHandler(h), http.MethodPut: patients.replaceHandler(h),
+		http.MethodPatch: patients.updateHandler(h), http.MethodDelete: patients.deleteHandler(h),
 	}))
 
 	r.Handle("/doctors", h.methods(methods{http.MethodGet: h.listDoctors, http.MethodPost: doctors.createHandler(h)}))
 	r.Handle("/doctors/{id}", h.methods(methods{
-		http.MethodGet: doctors.getHandler(h), http.MethodPut: doctors.updateHandler(h, true),
-		http.MethodPatch: doctors.updateHandler(h, false), http.MethodDelete: doctors.deleteHandler(h),
+		http.MethodGet: doctors.getHandler(h), http.MethodPut: doctors.replaceHandler(h),
+		http.MethodPatch: doctors.updateHandler(h), http.MethodDelete: doctors.deleteHandler(h),
 	}))
 
 	r.Handle("/mappings", h.methods(methods{http.MethodGet: h.listMappings, http.MethodPost: h.createMapping}))
 	r.Handle("/mappings/{patient_id}", h.methods(methods{http.MethodGet: h.doctorsOfPatient}))
 	mappings := h.mappings()
 	r.Handle("/mappings/detail/{id}", h.methods(methods{
-		http.MethodGet: mappings.getHandler(h), http.MethodPatch: mappings.updateHandler(h, false),
+		http.MethodGet: mappings.getHandler(h), http.MethodPatch: mappings.updateHandler(h),
 		http.MethodDelete: mappings.deleteHandler(h),
 	}))
 
@@ -81,6 +105,25 @@ func NewHandler(store *database.Store, authSvc *auth.Service, log *slog.Logger) 
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.router.ServeHTTP(w, r) }
+
+// recoverer turns a panic into the envelope's 500, which says nothing of
+// its cause; the cause is logged with the request id.
+func (h *Handler) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			rec := recover()
+			if rec == nil {
+				return
+			}
+			if rec == http.ErrAbortHandler {
+				panic(rec)
+			}
+			h.log.ErrorContext(r.Context(), "rest: panic", "request_id", middleware.GetReqID(r.Context()), "panic", rec)
+			h.writeJSON(w, r, http.StatusInternalServerError, envelope{Message: "Internal server error."})
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
 
 // handlerFunc is a handler that leaves its failure to writeError.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error

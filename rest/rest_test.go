@@ -200,7 +200,7 @@ func testAuth(t *testing.T, e *env, alice *user) {
 			t.Fatal(err)
 		}
 		s.AccessTTL = -time.Minute
-		tok, _, err := s.Issue(alice.id, auth.TypeAccess, "")
+		tok, _, err := s.Issue(alice.id, auth.TypeAccess, "ses-1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -555,8 +555,10 @@ func testMappings(t *testing.T, e *env, alice, bob *user) {
 		{"delete_other_user_404", req{method: "DELETE", path: "/api/mappings/detail/" + smid + "/", token: bob.access}, 404, nil},
 		{"delete_ok_200", req{method: "DELETE", path: "/api/mappings/detail/" + smid, token: tok}, 200, nil},
 		{"deleted_mapping_404", req{method: "DELETE", path: "/api/mappings/detail/" + smid + "/", token: tok}, 404, nil},
-		{"doctor_delete_cascades_200", req{method: "DELETE", path: "/api/doctors/" + itoa(did2) + "/", token: bob.access}, 200, nil},
-		{"after_cascade_200", req{method: "GET", path: "/api/mappings/", token: tok}, 200, count(0)},
+		// Bob's doctor is assigned to two of alice's patients: not his alone to delete.
+		{"doctor_delete_others_assignments_409", req{method: "DELETE", path: "/api/doctors/" + itoa(did2) + "/", token: bob.access}, 409,
+			message("This doctor is assigned to 2 patient(s) of other accounts, so it cannot be deleted; mark it unavailable instead, or ask an administrator.")},
+		{"assignments_kept_200", req{method: "GET", path: "/api/mappings/", token: tok}, 200, count(2)},
 	})
 }
 

@@ -1,31 +1,25 @@
-package models
+package database
 
 import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql/driver"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 )
-
-// Sensitive is free text that is encrypted at rest (a patient's medical
-// history, allergies and current medications). In Go, JSON and GraphQL it is
-// plain text; Value encrypts it with AES-256-GCM under the current field key
-// and Scan decrypts it with whichever configured key sealed it, so every read
-// and write path (stores, joins, the admin console) is covered without a
-// second code path. With no key configured it is stored as it is.
-type Sensitive string
 
 // sealedPrefix starts every ciphertext: "enc:v1:<key id>:<base64 nonce|ct>".
 const sealedPrefix = "enc:v1:"
 
-// FieldCipher seals with its first key and opens with any of them.
+// FieldCipher seals text with AES-256-GCM under its first key and opens what
+// any of its keys sealed. The patient store seals the medical fields
+// (models.PatientEntity's Sensitive fields) with it as it writes them and
+// opens them as it reads them; text stored before a key was configured has
+// no prefix and is returned as it is.
 type FieldCipher struct {
 	current string
 	aeads   map[string]cipher.AEAD
@@ -128,54 +122,4 @@ func SealedWith(stored string) string {
 	}
 	id, _, _ := strings.Cut(stored[len(sealedPrefix):], ":")
 	return id
-}
-
-// fieldCipher is the process's cipher: set once at start by the program
-// (Value and Scan have no other way to reach it).
-var fieldCipher atomic.Pointer[FieldCipher]
-
-// SetFieldCipher installs c for every Sensitive value (nil: store plain text).
-func SetFieldCipher(c *FieldCipher) { fieldCipher.Store(c) }
-
-// FieldCipherInUse returns the installed cipher, or nil.
-func FieldCipherInUse() *FieldCipher { return fieldCipher.Load() }
-
-// Value seals the text when a cipher is installed.
-func (s Sensitive) Value() (driver.Value, error) {
-	c := fieldCipher.Load()
-	if c == nil {
-		return string(s), nil
-	}
-	return c.Seal(string(s))
-}
-
-// Scan opens what Value stored.
-func (s *Sensitive) Scan(src any) error {
-	var raw string
-	switch v := src.(type) {
-	case nil:
-		*s = ""
-		return nil
-	case string:
-		raw = v
-	case []byte:
-		raw = string(v)
-	default:
-		return fmt.Errorf("cannot scan %T into Sensitive", src)
-	}
-	pt, err := fieldCipher.Load().Open(raw)
-	if err != nil {
-		return err
-	}
-	*s = Sensitive(pt)
-	return nil
-}
-
-// Ptr returns the text as a *string (nil for nil).
-func (s *Sensitive) Ptr() *string {
-	if s == nil {
-		return nil
-	}
-	v := string(*s)
-	return &v
 }

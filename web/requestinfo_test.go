@@ -1,4 +1,4 @@
-package auth
+package web
 
 import (
 	"net/http"
@@ -15,7 +15,7 @@ import (
 func TestRequestInfo(t *testing.T) {
 	var got models.RequestInfo
 	h := func(trust bool) http.Handler {
-		return middleware.RequestID(RequestInfo(trust)(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		return middleware.RequestID(RequestInfo(Origin{TrustProxy: trust})(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 			got = models.RequestInfoFrom(r.Context())
 		})))
 	}
