@@ -407,3 +407,27 @@ func TestServeFromEmptyDirectory(t *testing.T) {
 		}
 	}
 }
+
+// TestPackagedEnvNamesSettings: every variable the packaged
+// /etc/healthcare/env mentions, commented out or not, is one the server
+// reads.
+func TestPackagedEnvNamesSettings(t *testing.T) {
+	b, err := os.ReadFile("packaging/env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{}
+	for _, s := range settings {
+		known[s.Name] = true
+	}
+	n := 0
+	for _, m := range regexp.MustCompile(`(?m)^#? ?([A-Z][A-Z0-9_]*)=`).FindAllStringSubmatch(string(b), -1) {
+		n++
+		if !known[m[1]] {
+			t.Errorf("packaging/env names %s, which is not a setting", m[1])
+		}
+	}
+	if n == 0 {
+		t.Fatal("packaging/env names no variable")
+	}
+}
