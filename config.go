@@ -246,7 +246,12 @@ func loadConfig(env func(string) (string, bool)) (*config, error) {
 		if v = strings.TrimSpace(v); v == "" {
 			v = s.Default
 		}
-		if err := s.parse(c, v); err != nil {
+		err := s.parse(c, v)
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() { // one line per bad item of a list
+				errs = append(errs, fmt.Errorf("%s: %w", s.Name, e))
+			}
+		} else if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", s.Name, err))
 		}
 	}

@@ -213,6 +213,13 @@ func TestConfigErrorsAllAtOnce(t *testing.T) {
 			}
 		}
 	})
+	t.Run("each_bad_item_of_a_list_on_its_own_line", func(t *testing.T) {
+		_, err := loadConfig(envMap(map[string]string{"CORS_ALLOWED_ORIGINS": "*, https://ok.example, nohost"}))
+		var ce configErrors
+		if !errors.As(err, &ce) || len(ce) != 2 || !strings.HasPrefix(ce[0].Error(), "CORS_ALLOWED_ORIGINS: ") || !strings.HasPrefix(ce[1].Error(), "CORS_ALLOWED_ORIGINS: ") {
+			t.Fatalf("got %v", err)
+		}
+	})
 	t.Run("sslmode_in_database_url", func(t *testing.T) {
 		if _, err := loadConfig(envMap(map[string]string{"DATABASE_URL": "postgres://u@h/x?sslmode=maybe"})); err == nil || !strings.Contains(err.Error(), "DATABASE_URL: sslmode") {
 			t.Fatalf("got %v", err)
