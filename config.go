@@ -1,19 +1,25 @@
 package main
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/joho/godotenv"
+	"github.com/redis/go-redis/v9"
 
 	"healthcare/auth"
 	"healthcare/database"
@@ -21,7 +27,8 @@ import (
 )
 
 // config is everything the server reads from its environment (and an
-// optional .env file, which never overrides a variable already set).
+// optional .env file, which never overrides a variable already set). Every
+// field that comes from a variable is filled by a row of settings.
 type config struct {
 	Debug          bool
 	Host           string
@@ -30,7 +37,7 @@ type config struct {
 	SecretKey      string
 	DatabaseURL    string // postgres://…; empty: embedded SQLite
 	SQLitePath     string
-	DBMaxConns     int
+	DBMaxConns     int // 0: the database package's default
 	AccessTTL      time.Duration
 	RefreshTTL     time.Duration
 	CORSOrigins    []string
@@ -44,169 +51,447 @@ type config struct {
 	FieldOldKeys   []string      // FIELD_ENCRYPTION_OLD_KEYS: still open, until rotate-keys
 	RedisURL       string        // throttling counters in Redis instead of the database
 	Throttle       auth.Throttle // rates only; the counter is wired in open
-	PublicURL      *url.URL      // PUBLIC_URL: how clients reach us (links)
-	HashWorkers    int           // HASH_WORKERS: concurrent password hashes (0: one per CPU)
-	HashQueue      int           // HASH_QUEUE: requests waiting for a hash slot (0: 16 per worker)
-	SessionCache   time.Duration // SESSION_CACHE: how long a session's state is reused
-	ReadTimeout    time.Duration // READ_TIMEOUT: the time a client has to send a whole request
+	PublicURL      *url.URL      // how clients reach us (links); nil: from each request
+	ReadTimeout    time.Duration // the time a client has to send a whole request
+	HashWorkers    int           // concurrent password hashes; 0: one per CPU
+	HashQueue      int           // requests waiting for a hash; 0: 16 per worker
+	SessionCache   time.Duration // how long a session's state is reused; negative: never
+
+	// db holds the Django-style DB_* variables; loadConfig turns them into
+	// DatabaseURL when DB_NAME is set and DATABASE_URL is not.
+	db struct{ Name, User, Password, Host, Port, SSLMode string }
 }
 
-// loadConfig reads the configuration; env is os.LookupEnv in production.
-func loadConfig(env func(string) (string, bool)) (*config, error) {
-	var errs []error
-	str := func(k, def string) string {
-		if v, ok := env(k); ok && strings.TrimSpace(v) != "" {
-			return strings.TrimSpace(v)
+// setting is one environment variable: its name, its default written as
+// the variable would be, one line of meaning, and the parser that checks
+// a value and stores it in the config. loadConfig applies every row and
+// `healthcare help` prints them, so the two cannot disagree.
+type setting struct {
+	Name    string
+	Group   string
+	Default string // used when the variable is unset or blank; parsed like a value
+	Shown   string // what help shows as the default when Default is empty
+	Help    string // one line
+	// parse checks v (trimmed; the default when unset) and stores it in c.
+	// Its error is prefixed with Name. Rows are applied in order, so a row
+	// may read a field set by an earlier one.
+	parse func(c *config, v string) error
+}
+
+// Groups of variables, in the order help prints them.
+const (
+	groupDatabase  = "Database"
+	groupDjangoDB  = "PostgreSQL as Django names it (used when DB_NAME is set and DATABASE_URL is not)"
+	groupKeys      = "Keys and encryption at rest"
+	groupHTTP      = "HTTP"
+	groupTokens    = "Tokens and throttling"
+	groupGraphQL   = "GraphQL"
+	groupLogging   = "Logging and debugging"
+	groupSuperuser = "createsuperuser --noinput (read from the process environment only, not from .env)"
+)
+
+var groupOrder = []string{groupDatabase, groupDjangoDB, groupKeys, groupHTTP, groupTokens, groupGraphQL, groupLogging, groupSuperuser}
+
+const (
+	sslModes        = "disable, allow, prefer, require, verify-ca, verify-full"
+	generatedSQLite = "SQLite: generated"
+)
+
+// settings is every variable the server reads. To add one: a field in
+// config, a row here (its default, one line of meaning, a parser), a line
+// in .env.example (TestEnvExampleMatchesSettings checks it).
+var settings = []setting{
+	// DEBUG comes first: GRAPHQL_INTROSPECTION's default is its value.
+	{Name: "DEBUG", Group: groupLogging, Default: "false",
+		Help:  "debug mode: GraphQL introspection and suggestions; no FIELD_ENCRYPTION_KEY means plain text",
+		parse: boolean(func(c *config) *bool { return &c.Debug })},
+	{Name: "DATABASE_URL", Group: groupDatabase, Shown: "embedded SQLite",
+		Help:  "postgres://user:pass@host:5432/db?sslmode=verify-full; wins over DB_*",
+		parse: parseDatabaseURL},
+	{Name: "SQLITE_PATH", Group: groupDatabase, Default: "healthcare.db",
+		Help:  "the embedded database file (generated keys are kept beside it as .secret and .fieldkey)",
+		parse: text(func(c *config) *string { return &c.SQLitePath })},
+	{Name: "DB_MAX_CONNS", Group: groupDatabase, Shown: "4 per CPU, at least 8",
+		Help:  "connection pool size; 0 is refused (leave it unset for the default)",
+		parse: optionalInt(1, 10_000, func(c *config) *int { return &c.DBMaxConns })},
+	{Name: "DB_NAME", Group: groupDjangoDB,
+		Help:  "database name; setting it selects PostgreSQL",
+		parse: text(func(c *config) *string { return &c.db.Name })},
+	{Name: "DB_USER", Group: groupDjangoDB, Default: "postgres",
+		Help:  "role to connect as",
+		parse: text(func(c *config) *string { return &c.db.User })},
+	{Name: "DB_PASSWORD", Group: groupDjangoDB,
+		Help:  "its password",
+		parse: text(func(c *config) *string { return &c.db.Password })},
+	{Name: "DB_HOST", Group: groupDjangoDB, Default: "localhost",
+		Help:  "server host name or address",
+		parse: text(func(c *config) *string { return &c.db.Host })},
+	{Name: "DB_PORT", Group: groupDjangoDB, Default: "5432",
+		Help:  "server port, 1-65535 (0 is refused)",
+		parse: portText(func(c *config) *string { return &c.db.Port })},
+	{Name: "DB_SSLMODE", Group: groupDjangoDB, Default: "prefer",
+		Help:  "TLS to the server: " + sslModes,
+		parse: oneOf(strings.Split(sslModes, ", "), func(c *config) *string { return &c.db.SSLMode })},
+
+	{Name: "SECRET_KEY", Group: groupKeys, Shown: generatedSQLite,
+		Help:  "signs tokens and admin sessions: 32+ random characters; PostgreSQL: required, the same on every node",
+		parse: parseSecretKey},
+	{Name: "FIELD_ENCRYPTION_KEY", Group: groupKeys, Shown: generatedSQLite,
+		Help:  "seals medical fields: 32 random bytes, base64; PostgreSQL: required, the same on every node; back it up",
+		parse: parseFieldKey},
+	{Name: "FIELD_ENCRYPTION_OLD_KEYS", Group: groupKeys,
+		Help:  "comma-separated previous keys: still open old values until rotate-keys re-seals them",
+		parse: parseOldFieldKeys},
+
+	{Name: "HOST", Group: groupHTTP, Shown: "all interfaces",
+		Help:  "IP address to listen on (127.0.0.1, ::1, 0.0.0.0, ...); empty: every interface",
+		parse: parseHost},
+	{Name: "PORT", Group: groupHTTP, Default: "8080",
+		Help:  "TCP port to listen on, 1-65535 (0 is refused)",
+		parse: integer(1, 65535, func(c *config) *int { return &c.Port })},
+	{Name: "TRUST_PROXY", Group: groupHTTP, Default: "false",
+		Help:  "true behind one reverse proxy: believe its X-Forwarded-For, -Proto and -Host (client address, HSTS, links, cookies)",
+		parse: boolean(func(c *config) *bool { return &c.TrustProxy })},
+	{Name: "PUBLIC_URL", Group: groupHTTP, Shown: "from each request",
+		Help:  "https://api.clinic.example: the scheme and host in pagination links and cookies, whatever a request says",
+		parse: parsePublicURL},
+	{Name: "CORS_ALLOWED_ORIGINS", Group: groupHTTP, Shown: "none",
+		Help:  "comma-separated browser origins allowed to call the API, each exactly scheme://host[:port]; no wildcard or pattern",
+		parse: parseOrigins},
+	{Name: "MAX_BODY_BYTES", Group: groupHTTP, Default: "1048576",
+		Help:  "largest request body in bytes, 413 past it; 0 is refused",
+		parse: integer(int64(1), math.MaxInt64, func(c *config) *int64 { return &c.MaxBodyBytes })},
+	{Name: "REQUEST_TIMEOUT", Group: groupHTTP, Default: "30s",
+		Help:  "longest a request may run (Go duration; 0 is refused); keep it under 1m for the audit sealer",
+		parse: duration(func(c *config) *time.Duration { return &c.RequestTimeout })},
+	{Name: "READ_TIMEOUT", Group: groupHTTP, Default: "30s",
+		Help:  "longest a client may take to send a whole request, body included (408 past it; 0 is refused)",
+		parse: duration(func(c *config) *time.Duration { return &c.ReadTimeout })},
+
+	{Name: "ACCESS_TOKEN_LIFETIME", Group: groupTokens, Default: "1h",
+		Help:  "access token lifetime (Go duration; 0 is refused)",
+		parse: duration(func(c *config) *time.Duration { return &c.AccessTTL })},
+	{Name: "REFRESH_TOKEN_LIFETIME", Group: groupTokens, Default: "168h",
+		Help:  "refresh token lifetime (Go duration; 0 is refused)",
+		parse: duration(func(c *config) *time.Duration { return &c.RefreshTTL })},
+	{Name: "THROTTLE_LOGIN_ACCOUNT", Group: groupTokens, Default: "10/15m",
+		Help:  "failed credential checks (sign-in, current password) per account and client network per window (N/duration, or off)",
+		parse: rate(func(c *config) *auth.Rate { return &c.Throttle.Pair })},
+	{Name: "THROTTLE_LOGIN_IP", Group: groupTokens, Default: "50/15m",
+		Help:  "failed credential checks and taken-email registrations per client network (IPv4 address, IPv6 /64)",
+		parse: rate(func(c *config) *auth.Rate { return &c.Throttle.Network })},
+	{Name: "THROTTLE_LOGIN_SLOWDOWN", Group: groupTokens, Default: "100/15m",
+		Help:  "failed checks per account from anywhere before each further check is slowed (up to 5 s), never locked",
+		parse: rate(func(c *config) *auth.Rate { return &c.Throttle.Account })},
+	{Name: "THROTTLE_REGISTER_IP", Group: groupTokens, Default: "10/1h",
+		Help:  "registrations per client network per window",
+		parse: rate(func(c *config) *auth.Rate { return &c.Throttle.Register })},
+	{Name: "HASH_WORKERS", Group: groupTokens, Shown: "one per CPU",
+		Help:  "password hashes (argon2id, 19 MiB each) run at once; 0 is refused (leave it unset for the default)",
+		parse: optionalInt(1, 1024, func(c *config) *int { return &c.HashWorkers })},
+	{Name: "HASH_QUEUE", Group: groupTokens, Shown: "16 per worker",
+		Help:  "requests that may wait for a hash; past it, 503 with Retry-After; 0 is refused",
+		parse: optionalInt(1, 1_000_000, func(c *config) *int { return &c.HashQueue })},
+	{Name: "SESSION_CACHE", Group: groupTokens, Default: "1m",
+		Help:  "how long a node reuses a session's state without reading it (revocations reach every node at once; off: read every request)",
+		parse: parseSessionCache},
+	{Name: "REDIS_URL", Group: groupTokens, Shown: "the database",
+		Help:  "redis://host:6379/0: keep the throttling counters in Redis instead of the database",
+		parse: parseRedisURL},
+
+	{Name: "GRAPHQL_INTROSPECTION", Group: groupGraphQL, Shown: "value of DEBUG",
+		Help: "allow __schema/__type queries (true or false)",
+		parse: func(c *config, v string) error {
+			if v == "" {
+				c.Introspection = c.Debug
+				return nil
+			}
+			return boolean(func(c *config) *bool { return &c.Introspection })(c, v)
+		}},
+	{Name: "GRAPHQL_MAX_DEPTH", Group: groupGraphQL, Default: strconv.Itoa(graph.DefaultLimits.MaxDepth),
+		Help:  "deepest field nesting of one operation; 0 is refused",
+		parse: integer(1, 1000, func(c *config) *int { return &c.GraphQLLimits.MaxDepth })},
+	{Name: "GRAPHQL_MAX_COMPLEXITY", Group: groupGraphQL, Default: strconv.Itoa(graph.DefaultLimits.MaxComplexity),
+		Help:  "largest estimated cost of one operation (a field costs 1, a page of N nodes N times theirs); 0 is refused",
+		parse: integer(1, 1_000_000_000, func(c *config) *int { return &c.GraphQLLimits.MaxComplexity })},
+	{Name: "GRAPHQL_MAX_ALIASES", Group: groupGraphQL, Default: strconv.Itoa(graph.DefaultLimits.MaxAliases),
+		Help:  "most aliased fields in one operation; 0 is refused",
+		parse: integer(1, 10_000, func(c *config) *int { return &c.GraphQLLimits.MaxAliases })},
+	{Name: "GRAPHQL_MAX_ROOT_FIELDS", Group: groupGraphQL, Default: strconv.Itoa(graph.DefaultLimits.MaxRootFields),
+		Help:  "most top-level fields in one operation; 0 is refused",
+		parse: integer(1, 10_000, func(c *config) *int { return &c.GraphQLLimits.MaxRootFields })},
+
+	{Name: "LOG_FORMAT", Group: groupLogging, Default: "text",
+		Help:  "text, or json for machines",
+		parse: oneOf([]string{"text", "json"}, func(c *config) *string { return &c.LogFormat })},
+	{Name: "LOG_LEVEL", Group: groupLogging, Default: "info",
+		Help: "debug, info, warn or error",
+		parse: func(c *config, v string) error {
+			if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+				return fmt.Errorf("%q is not debug, info, warn or error", v)
+			}
+			return nil
+		}},
+}
+
+// commandVariables are read by one command, not by the server: help
+// lists them, loadConfig does not.
+var commandVariables = []setting{
+	{Name: "DJANGO_SUPERUSER_EMAIL", Group: groupSuperuser, Help: "the superuser's email"},
+	{Name: "DJANGO_SUPERUSER_PASSWORD", Group: groupSuperuser, Help: "its password (the registration rules apply)"},
+	{Name: "DJANGO_SUPERUSER_NAME", Group: groupSuperuser, Shown: "Administrator", Help: "its display name"},
+}
+
+// configErrors is every problem found in the configuration, one a line.
+type configErrors []error
+
+func (e configErrors) Error() string {
+	var b strings.Builder
+	for i, err := range e {
+		if i > 0 {
+			b.WriteByte('\n')
 		}
-		return def
+		b.WriteString("  " + err.Error())
 	}
-	boolean := func(k string, def bool) bool {
-		v := str(k, "")
-		if v == "" {
-			return def
+	return b.String()
+}
+
+func (e configErrors) Unwrap() []error { return e }
+
+// loadConfig reads the configuration; env is os.LookupEnv in production.
+// It reports every invalid value at once, each naming its variable, and
+// returns the config it could build alongside the error.
+func loadConfig(env func(string) (string, bool)) (*config, error) {
+	c := &config{Throttle: *auth.DefaultThrottle(nil)}
+	var errs configErrors
+	for _, s := range settings {
+		v, _ := env(s.Name)
+		if v = strings.TrimSpace(v); v == "" {
+			v = s.Default
 		}
+		err := s.parse(c, v)
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() { // one line per bad item of a list
+				errs = append(errs, fmt.Errorf("%s: %w", s.Name, e))
+			}
+		} else if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", s.Name, err))
+		}
+	}
+	if c.DatabaseURL == "" && c.db.Name != "" {
+		c.DatabaseURL = c.djangoURL()
+	}
+	if len(errs) > 0 {
+		return c, errs
+	}
+	return c, nil
+}
+
+// djangoURL is the postgres:// URL the DB_* variables describe.
+func (c *config) djangoURL() string {
+	u := url.URL{Scheme: "postgres", Host: net.JoinHostPort(c.db.Host, c.db.Port), Path: "/" + c.db.Name}
+	if c.db.Password != "" {
+		u.User = url.UserPassword(c.db.User, c.db.Password)
+	} else {
+		u.User = url.User(c.db.User)
+	}
+	u.RawQuery = url.Values{"sslmode": {c.db.SSLMode}}.Encode()
+	return u.String()
+}
+
+// missingKeys names every key that must be configured and is not: with
+// PostgreSQL every node must share SECRET_KEY (needed by every command
+// but migrate) and FIELD_ENCRYPTION_KEY (except in debug mode, where the
+// fields are stored in plain text). The embedded database generates both.
+func (c *config) missingKeys(needSecret bool) error {
+	if c.DatabaseURL == "" {
+		return nil
+	}
+	var errs configErrors
+	if needSecret && c.SecretKey == "" {
+		errs = append(errs, errors.New("SECRET_KEY: not set; with PostgreSQL every node must share one signing key: set 32+ random characters (openssl rand -base64 48)"))
+	}
+	if c.FieldKey == "" && !c.Debug {
+		errs = append(errs, errors.New("FIELD_ENCRYPTION_KEY: not set; with PostgreSQL every node must share the key that seals medical fields: set 32 random bytes, base64 (openssl rand -base64 32), and keep a copy"))
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// Parsers. Each returns a problem with the value, never the value of a
+// secret; loadConfig prefixes the variable's name.
+
+func text(dst func(*config) *string) func(*config, string) error {
+	return func(c *config, v string) error { *dst(c) = v; return nil }
+}
+
+func boolean(dst func(*config) *bool) func(*config, string) error {
+	return func(c *config, v string) error {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %q is not a boolean (use true or false)", k, v))
+			return fmt.Errorf("%q is not a boolean (use true or false)", v)
 		}
-		return b
+		*dst(c) = b
+		return nil
 	}
-	integer := func(k string, def int) int {
-		v := str(k, "")
-		if v == "" {
-			return def
+}
+
+func integer[T int | int64](lo, hi T, dst func(*config) *T) func(*config, string) error {
+	return func(c *config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < int64(lo) || n > int64(hi) {
+			if int64(hi) == math.MaxInt64 {
+				return fmt.Errorf("%q is not a whole number of at least %d", v, lo)
+			}
+			return fmt.Errorf("%q is not a whole number from %d to %d", v, lo, hi)
 		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			errs = append(errs, fmt.Errorf("%s: %q is not a non-negative integer", k, v))
-		}
-		return n
+		*dst(c) = T(n)
+		return nil
 	}
-	duration := func(k string, def time.Duration) time.Duration {
-		v := str(k, "")
+}
+
+// optionalInt is integer, but an empty value leaves the field at 0 (the
+// default chosen where the field is used).
+func optionalInt(lo, hi int, dst func(*config) *int) func(*config, string) error {
+	return func(c *config, v string) error {
 		if v == "" {
-			return def
+			return nil
 		}
+		return integer(lo, hi, dst)(c, v)
+	}
+}
+
+func portText(dst func(*config) *string) func(*config, string) error {
+	return func(c *config, v string) error {
+		var p int
+		if err := integer(1, 65535, func(*config) *int { return &p })(c, v); err != nil {
+			return err
+		}
+		*dst(c) = strconv.Itoa(p)
+		return nil
+	}
+}
+
+func duration(dst func(*config) *time.Duration) func(*config, string) error {
+	return func(c *config, v string) error {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
-			errs = append(errs, fmt.Errorf("%s: %q is not a positive duration (e.g. 1h, 15m)", k, v))
+			return fmt.Errorf("%q is not a positive duration (e.g. 1h, 15m, 30s)", v)
 		}
-		return d
+		*dst(c) = d
+		return nil
 	}
-	c := &config{
-		Debug:          boolean("DEBUG", false),
-		Host:           str("HOST", ""),
-		TrustProxy:     boolean("TRUST_PROXY", false),
-		Port:           integer("PORT", 8080),
-		SecretKey:      str("SECRET_KEY", ""),
-		SQLitePath:     str("SQLITE_PATH", "healthcare.db"),
-		DBMaxConns:     integer("DB_MAX_CONNS", 0),
-		AccessTTL:      duration("ACCESS_TOKEN_LIFETIME", auth.DefaultAccessTTL),
-		RefreshTTL:     duration("REFRESH_TOKEN_LIFETIME", auth.DefaultRefreshTTL),
-		MaxBodyBytes:   int64(integer("MAX_BODY_BYTES", 1<<20)),
-		RequestTimeout: duration("REQUEST_TIMEOUT", 30*time.Second),
-		LogFormat:      str("LOG_FORMAT", "text"),
+}
+
+func oneOf(choices []string, dst func(*config) *string) func(*config, string) error {
+	return func(c *config, v string) error {
+		if !slices.Contains(choices, v) {
+			return fmt.Errorf("%q is not one of %s", v, strings.Join(choices, ", "))
+		}
+		*dst(c) = v
+		return nil
 	}
-	c.Introspection = boolean("GRAPHQL_INTROSPECTION", c.Debug)
-	c.GraphQLLimits = graph.Limits{
-		MaxDepth:      integer("GRAPHQL_MAX_DEPTH", graph.DefaultLimits.MaxDepth),
-		MaxComplexity: integer("GRAPHQL_MAX_COMPLEXITY", graph.DefaultLimits.MaxComplexity),
-		MaxAliases:    integer("GRAPHQL_MAX_ALIASES", graph.DefaultLimits.MaxAliases),
-		MaxRootFields: integer("GRAPHQL_MAX_ROOT_FIELDS", graph.DefaultLimits.MaxRootFields),
+}
+
+func rate(dst func(*config) *auth.Rate) func(*config, string) error {
+	return func(c *config, v string) error {
+		r, err := auth.ParseRate(v)
+		if err != nil {
+			return err
+		}
+		*dst(c) = r
+		return nil
 	}
-	c.RedisURL = str("REDIS_URL", "")
-	c.FieldKey = str("FIELD_ENCRYPTION_KEY", "")
-	if c.FieldKey != "" {
-		if _, err := database.ParseFieldKey(c.FieldKey); err != nil {
-			errs = append(errs, fmt.Errorf("FIELD_ENCRYPTION_KEY: %w", err))
+}
+
+// list splits a comma-separated value, dropping blanks.
+func list(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
 		}
 	}
-	for _, k := range strings.Split(str("FIELD_ENCRYPTION_OLD_KEYS", ""), ",") {
-		if k = strings.TrimSpace(k); k == "" {
-			continue
-		}
+	return out
+}
+
+func parseDatabaseURL(c *config, v string) error {
+	if v == "" {
+		return nil
+	}
+	c.DatabaseURL = v
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" && u.Path == "" {
+		return errors.New("must be a postgres:// URL") // the value may hold a password
+	}
+	if m := u.Query().Get("sslmode"); m != "" && !slices.Contains(strings.Split(sslModes, ", "), m) {
+		return fmt.Errorf("sslmode %q is not one of %s", m, sslModes)
+	}
+	return nil
+}
+
+func parseSecretKey(c *config, v string) error {
+	if v != "" && len(v) < auth.MinSecretLen {
+		return fmt.Errorf("must be at least %d characters of random text (openssl rand -base64 48)", auth.MinSecretLen)
+	}
+	c.SecretKey = v
+	return nil
+}
+
+func parseFieldKey(c *config, v string) error {
+	c.FieldKey = v
+	if v == "" {
+		return nil
+	}
+	_, err := database.ParseFieldKey(v)
+	return err
+}
+
+func parseOldFieldKeys(c *config, v string) error {
+	var errs []error
+	for i, k := range list(v) {
 		if _, err := database.ParseFieldKey(k); err != nil {
-			errs = append(errs, fmt.Errorf("FIELD_ENCRYPTION_OLD_KEYS: %w", err))
+			errs = append(errs, fmt.Errorf("key %d: %w", i+1, err))
 		}
 		c.FieldOldKeys = append(c.FieldOldKeys, k)
 	}
-	c.Throttle = *auth.DefaultThrottle(nil)
-	for k, dst := range map[string]*auth.Rate{
-		"THROTTLE_LOGIN_ACCOUNT": &c.Throttle.Pair, "THROTTLE_LOGIN_IP": &c.Throttle.Network,
-		"THROTTLE_LOGIN_SLOWDOWN": &c.Throttle.Account, "THROTTLE_REGISTER_IP": &c.Throttle.Register,
-	} {
-		if v := str(k, ""); v != "" {
-			r, err := auth.ParseRate(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", k, err))
-			}
-			*dst = r
-		}
+	return errors.Join(errs...)
+}
+
+func parseHost(c *config, v string) error {
+	h := strings.TrimSuffix(strings.TrimPrefix(v, "["), "]")
+	if h != "" && h != "localhost" && net.ParseIP(h) == nil {
+		return fmt.Errorf("%q is not an IP address to listen on (127.0.0.1, ::1, 0.0.0.0; empty for every interface; the port goes in PORT)", v)
 	}
-	if c.Port > 65535 {
-		errs = append(errs, fmt.Errorf("PORT: %d is not a port", c.Port))
-	}
-	for _, o := range strings.Split(str("CORS_ALLOWED_ORIGINS", ""), ",") {
-		if o = strings.TrimSpace(o); o == "" {
-			continue
-		}
+	c.Host = h
+	return nil
+}
+
+func parseOrigins(c *config, v string) error {
+	var errs []error
+	for _, o := range list(v) {
 		origin, err := exactOrigin(o)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("CORS_ALLOWED_ORIGINS: %w", err))
+			errs = append(errs, err)
 			continue
 		}
 		c.CORSOrigins = append(c.CORSOrigins, origin)
 	}
-	if v := str("PUBLIC_URL", ""); v != "" {
-		if origin, err := exactOrigin(v); err != nil {
-			errs = append(errs, fmt.Errorf("PUBLIC_URL: %w", err))
-		} else {
-			c.PublicURL, _ = url.Parse(origin)
-		}
+	return errors.Join(errs...)
+}
+
+func parsePublicURL(c *config, v string) error {
+	if v == "" {
+		return nil
 	}
-	c.ReadTimeout = duration("READ_TIMEOUT", 30*time.Second)
-	c.HashWorkers = integer("HASH_WORKERS", 0)
-	c.HashQueue = integer("HASH_QUEUE", 0)
-	c.SessionCache = time.Minute
-	if v := str("SESSION_CACHE", ""); v == "0" || v == "off" {
-		c.SessionCache = -1
-	} else if v != "" {
-		c.SessionCache = duration("SESSION_CACHE", time.Minute)
+	origin, err := exactOrigin(v)
+	if err != nil {
+		return err
 	}
-	if err := c.LogLevel.UnmarshalText([]byte(str("LOG_LEVEL", "info"))); err != nil {
-		errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
-	}
-	if c.LogFormat != "text" && c.LogFormat != "json" {
-		errs = append(errs, fmt.Errorf("LOG_FORMAT: %q is not text or json", c.LogFormat))
-	}
-	// DATABASE_URL wins; otherwise the Django-style DB_* variables, when
-	// DB_NAME is set, describe a PostgreSQL database.
-	c.DatabaseURL = str("DATABASE_URL", "")
-	if c.DatabaseURL == "" && str("DB_NAME", "") != "" {
-		u := url.URL{
-			Scheme: "postgres",
-			Host:   net.JoinHostPort(str("DB_HOST", "localhost"), str("DB_PORT", "5432")),
-			Path:   "/" + str("DB_NAME", ""),
-		}
-		if pw := str("DB_PASSWORD", ""); pw != "" {
-			u.User = url.UserPassword(str("DB_USER", "postgres"), pw)
-		} else {
-			u.User = url.User(str("DB_USER", "postgres"))
-		}
-		q := url.Values{}
-		q.Set("sslmode", str("DB_SSLMODE", "prefer"))
-		u.RawQuery = q.Encode()
-		c.DatabaseURL = u.String()
-	}
-	if c.DatabaseURL != "" {
-		if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-			errs = append(errs, errors.New("DATABASE_URL: must be a postgres:// URL"))
-		}
-	}
-	if c.SecretKey != "" && len(c.SecretKey) < auth.MinSecretLen {
-		errs = append(errs, fmt.Errorf("SECRET_KEY: must be at least %d characters of random text", auth.MinSecretLen))
-	}
-	return c, errors.Join(errs...)
+	c.PublicURL, _ = url.Parse(origin)
+	return nil
 }
 
 // exactOrigin returns s if it is exactly an origin, scheme://host[:port]
@@ -222,12 +507,52 @@ func exactOrigin(s string) (string, error) {
 		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "":
 		return "", fmt.Errorf("%q is not an origin like https://app.example.com", s)
 	}
-	if u.Port() != "" {
-		if p, err := strconv.Atoi(u.Port()); err != nil || p < 1 || p > 65535 {
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
 			return "", fmt.Errorf("%q has no valid port", s)
 		}
 	}
 	return u.Scheme + "://" + strings.ToLower(u.Host), nil
+}
+
+func parseSessionCache(c *config, v string) error {
+	if v == "0" || strings.EqualFold(v, "off") {
+		c.SessionCache = -1
+		return nil
+	}
+	return duration(func(c *config) *time.Duration { return &c.SessionCache })(c, v)
+}
+
+func parseRedisURL(c *config, v string) error {
+	if v == "" {
+		return nil
+	}
+	if _, err := redis.ParseURL(v); err != nil {
+		return errors.New("must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0") // may hold a password
+	}
+	c.RedisURL = v
+	return nil
+}
+
+// writeEnvHelp prints every variable, grouped, one a line: name, default,
+// meaning.
+func writeEnvHelp(w io.Writer) {
+	rows := append(slices.Clone(settings), commandVariables...)
+	for _, g := range groupOrder {
+		fmt.Fprintf(w, "\n%s\n", g)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, s := range rows {
+			if s.Group != g {
+				continue
+			}
+			def := s.Default
+			if def == "" {
+				def = "(" + cmp.Or(s.Shown, "none") + ")"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", s.Name, def, s.Help)
+		}
+		tw.Flush()
+	}
 }
 
 // envWithDotenv looks a variable up in the process environment, then in

@@ -7,9 +7,13 @@
 //	                            with DJANGO_SUPERUSER_EMAIL/_PASSWORD/_NAME)
 //	healthcare verify-audit     seal and check the audit trail's hash chain
 //	healthcare rotate-keys      re-seal medical fields under FIELD_ENCRYPTION_KEY
+//	healthcare healthcheck      exit 0 when the server on HOST:PORT is ready
+//	healthcare version          print the version, commit and build date
+//	healthcare help             list the commands and every setting
 //
 // With no configuration it uses an embedded SQLite file; DATABASE_URL (or the
-// DB_* variables) selects PostgreSQL. See .env.example for every setting.
+// DB_* variables) selects PostgreSQL. The settings are the table in
+// config.go, which `healthcare help` prints.
 package main
 
 //go:generate go run github.com/99designs/gqlgen generate
@@ -18,11 +22,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"syscall"
 	"time"
@@ -57,19 +63,53 @@ type app struct {
 }
 
 func run(ctx context.Context, args []string) error {
+	return runWith(ctx, args, envWithDotenv(".env"), os.Stdout)
+}
+
+// commands is every command with its arguments and one line of meaning;
+// help prints it and runWith refuses any other.
+var commands = []struct{ name, help string }{
+	{"serve", "serve GraphQL /graphql, REST /api/ and the admin console /admin/ (the default)"},
+	{"migrate", "apply the database migrations and exit (serve applies them too, at start)"},
+	{"createsuperuser", "create a superuser: prompts, or [--noinput] reads DJANGO_SUPERUSER_*; [--email ADDR]"},
+	{"verify-audit", "seal and check the audit trail's hash chain; exits non-zero if it is broken"},
+	{"rotate-keys", "re-seal medical fields under FIELD_ENCRYPTION_KEY; then drop the old keys"},
+	{"healthcheck", "GET /readyz of the server on HOST and PORT; exits 0 when it is ready"},
+	{"version", "print the version, commit and build date (also -v, --version)"},
+	{"help", "print this help: every command and every environment variable (also -h, --help)"},
+}
+
+// runWith runs one command with the environment env, printing to out.
+func runWith(ctx context.Context, args []string, env func(string) (string, bool), out io.Writer) error {
 	cmd := "serve"
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
-	case "serve", "migrate", "createsuperuser", "verify-audit", "rotate-keys":
 	case "-h", "--help", "help":
-		fmt.Println("usage: healthcare [serve | migrate | createsuperuser [--noinput] | verify-audit | rotate-keys]")
+		writeHelp(out)
 		return nil
-	default:
-		return fmt.Errorf("unknown command %q (serve, migrate, createsuperuser, verify-audit, rotate-keys)", cmd)
+	case "-v", "--version", "version":
+		writeVersion(out, readBuildInfo())
+		return nil
 	}
-	cfg, err := loadConfig(envWithDotenv(".env"))
+	if !slices.ContainsFunc(commands, func(c struct{ name, help string }) bool { return c.name == cmd }) {
+		return fmt.Errorf("unknown command %q; `healthcare help` lists the commands", cmd)
+	}
+	if cmd != "createsuperuser" && len(args) > 0 {
+		return fmt.Errorf("%s takes no arguments (got %q); `healthcare help` lists the commands", cmd, args)
+	}
+	cfg, err := loadConfig(env)
+	if cmd == "healthcheck" {
+		if err != nil {
+			return fmt.Errorf("configuration:\n%w", err)
+		}
+		return healthcheck(ctx, cfg, out)
+	}
+	// Every problem at once: invalid values and missing keys.
+	if keys := cfg.missingKeys(cmd != "migrate"); keys != nil {
+		err = errors.Join(err, keys)
+	}
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
@@ -83,15 +123,15 @@ func run(ctx context.Context, args []string) error {
 	case "migrate":
 		return nil
 	case "createsuperuser":
-		return createSuperuser(ctx, a.auth, args, os.Stdin, os.Stdout)
+		return createSuperuser(ctx, a.auth, args, os.Stdin, out)
 	case "verify-audit":
-		return verifyAudit(ctx, a, os.Stdout)
+		return verifyAudit(ctx, a, out)
 	case "rotate-keys":
 		n, err := database.RotateFieldKeys(ctx, a.db, a.cipher, 500)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("re-sealed the medical fields of %d patients under key %s\n", n, a.cipher.CurrentKeyID())
+		fmt.Fprintf(out, "re-sealed the medical fields of %d patients under key %s\n", n, a.cipher.CurrentKeyID())
 		return nil
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
