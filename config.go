@@ -36,7 +36,7 @@ type config struct {
 	CORSOrigins    []string
 	MaxBodyBytes   int64
 	RequestTimeout time.Duration
-	Introspection  bool
+	Introspection  graph.Introspection // GRAPHQL_INTROSPECTION: off, authenticated (default), public
 	GraphQLLimits  graph.Limits
 	LogFormat      string
 	LogLevel       slog.Level
@@ -102,7 +102,19 @@ func loadConfig(env func(string) (string, bool)) (*config, error) {
 		RequestTimeout: duration("REQUEST_TIMEOUT", 30*time.Second),
 		LogFormat:      str("LOG_FORMAT", "text"),
 	}
-	c.Introspection = boolean("GRAPHQL_INTROSPECTION", c.Debug)
+	// Anonymous introspection only when asked for (or in debug mode): the
+	// default needs any valid access token.
+	c.Introspection = graph.IntrospectionAuthenticated
+	if c.Debug {
+		c.Introspection = graph.IntrospectionPublic
+	}
+	if v := str("GRAPHQL_INTROSPECTION", ""); v != "" {
+		p, err := graph.ParseIntrospection(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("GRAPHQL_INTROSPECTION: %w", err))
+		}
+		c.Introspection = p
+	}
 	c.GraphQLLimits = graph.Limits{
 		MaxDepth:      integer("GRAPHQL_MAX_DEPTH", graph.DefaultLimits.MaxDepth),
 		MaxComplexity: integer("GRAPHQL_MAX_COMPLEXITY", graph.DefaultLimits.MaxComplexity),

@@ -70,7 +70,6 @@ func mustE2EServer(t *testing.T) (*httptest.Server, *app) {
 		RefreshTTL:     24 * time.Hour,
 		MaxBodyBytes:   1 << 20,
 		RequestTimeout: 30 * time.Second,
-		Introspection:  true,
 		LogFormat:      "text",
 		LogLevel:       slog.LevelWarn,
 	}

@@ -30,7 +30,7 @@ func newAuditEnv(t *testing.T, db *bun.DB) *env {
 		t.Fatal(err)
 	}
 	svc := &auth.Service{Store: store, Signer: signer}
-	h := svc.Middleware(graph.NewHandler(graph.Options{Store: store, Auth: svc, Introspection: true}))
+	h := svc.Middleware(graph.NewHandler(graph.Options{Store: store, Auth: svc, Introspection: graph.IntrospectionPublic}))
 	srv := httptest.NewServer(middleware.RequestID(auth.RequestInfo(false)(h)))
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, auth: svc, store: store, counter: &dbtest.Counter{}}
