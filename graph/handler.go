@@ -110,8 +110,18 @@ var Schema = func() *ast.Schema {
 var sdl = sync.OnceValue(func() []byte {
 	var buf bytes.Buffer
 	buf.WriteString("# The healthcare GraphQL schema, as introspection describes it.\n")
+	// The spec has SDL omit the built-in scalars (graphql-js and gqlparser
+	// refuse to load them twice); the built-in directives stay, as
+	// introspection lists them.
+	printable := *Schema
+	printable.Types = map[string]*ast.Definition{}
+	for name, def := range Schema.Types {
+		if !def.BuiltIn || !slices.Contains([]string{"Int", "Float", "String", "Boolean", "ID"}, name) {
+			printable.Types[name] = def
+		}
+	}
 	var printed bytes.Buffer
-	formatter.NewFormatter(&printed, formatter.WithIndent("  "), formatter.WithNonIntrospectionBuiltin()).FormatSchema(Schema)
+	formatter.NewFormatter(&printed, formatter.WithIndent("  "), formatter.WithNonIntrospectionBuiltin()).FormatSchema(&printable)
 	// The formatter runs definitions together; a blank line before each
 	// (and before its description) makes the file readable.
 	inBlock, described := false, false
@@ -140,9 +150,9 @@ var sdl = sync.OnceValue(func() []byte {
 	return buf.Bytes()
 })
 
-// SDL is Schema in the schema definition language, built-in scalars and
-// directives included: served at /graphql/schema.graphql, so tools that
-// read SDL see exactly what introspection shows.
+// SDL is Schema in the schema definition language, built-in directives
+// included: served at /graphql/schema.graphql, so tools that read SDL see
+// exactly what introspection shows.
 func SDL() []byte { return sdl() }
 
 // NewHandler returns the GraphQL endpoint: POST JSON for every operation,
