@@ -408,6 +408,21 @@ func TestE2EPlayground(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The SDL it reads is public, by GET and by POST (graphql-inspector
+	// fetches a .graphql URL by POST).
+	for _, method := range []string{http.MethodGet, http.MethodPost} {
+		req, _ := http.NewRequest(method, srv.URL+"/graphql/schema.graphql", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), "type Query {") {
+			t.Fatalf("%s /graphql/schema.graphql: %d %.200s", method, resp.StatusCode, body)
+		}
+	}
+
 	// With the defaults (introspection needs a token) the page reads the
 	// schema from /graphql/schema.graphql: the docs list Query's fields
 	// before anyone signs in.

@@ -76,12 +76,15 @@ func (a *app) routes() http.Handler {
 		}))
 		r.Mount("/api", rest.NewHandler(a.store, a.auth, a.log))
 	})
-	r.Get("/graphql/schema.graphql", func(w http.ResponseWriter, _ *http.Request) {
-		// Printed from the executable schema: what introspection shows.
+	// The SDL, printed from the executable schema (what introspection
+	// shows). graphql-inspector fetches a .graphql URL by POST.
+	sdl := func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-cache")
 		_, _ = w.Write(graph.SDL())
-	})
+	}
+	r.Get("/graphql/schema.graphql", sdl)
+	r.Post("/graphql/schema.graphql", sdl)
 	r.Mount("/graphql/assets", http.StripPrefix("/graphql/assets", playground.Assets()))
 	r.Mount("/admin", admin.NewHandler(admin.Options{
 		Store: a.store, Auth: a.auth, Log: a.log, Debug: a.cfg.Debug, SessionKey: []byte(a.cfg.SecretKey),

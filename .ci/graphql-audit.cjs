@@ -6,7 +6,8 @@
 // 2. Runs graphql-http's serverAudits against /graphql with that token
 //    (the default introspection policy wants one), prints every result,
 //    and requires all 61 to pass with no warning and no error.
-// 3. Loads /graphql/schema.graphql (no token) with graphql-js's
+// 3. Loads /graphql/schema.graphql (no token; by GET and by POST, as
+//    graphql-inspector fetches it) with graphql-js's
 //    buildSchema and the introspection answer with buildClientSchema, and
 //    requires the two to print the same, with the same directives.
 'use strict';
@@ -57,7 +58,11 @@ async function main() {
 
   const sdlRes = await fetch(base + '/graphql/schema.graphql');
   if (!sdlRes.ok) throw new Error('GET /graphql/schema.graphql: ' + sdlRes.status);
-  const fromSDL = buildSchema(await sdlRes.text());
+  const sdl = await sdlRes.text();
+  // graphql-inspector (@graphql-tools/url-loader) fetches a .graphql URL by POST.
+  const posted = await fetch(base + '/graphql/schema.graphql', { method: 'POST' });
+  if (!posted.ok || (await posted.text()) !== sdl) fail('POST /graphql/schema.graphql does not answer the SDL: ' + posted.status);
+  const fromSDL = buildSchema(sdl);
   const intro = await gql(getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, inputValueDeprecation: true }), undefined, token);
   if (intro.errors) throw new Error('introspection with a token: ' + JSON.stringify(intro.errors));
   const fromIntro = buildClientSchema(intro.data);
