@@ -80,7 +80,6 @@ func (a *app) routes() http.Handler {
 	// shows). graphql-inspector fetches a .graphql URL by POST.
 	sdl := func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-cache")
 		_, _ = w.Write(graph.SDL())
 	}
 	r.Get("/graphql/schema.graphql", sdl)
