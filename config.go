@@ -43,7 +43,7 @@ type config struct {
 	CORSOrigins    []string
 	MaxBodyBytes   int64
 	RequestTimeout time.Duration
-	Introspection  bool
+	Introspection  graph.Introspection // off, authenticated or public
 	GraphQLLimits  graph.Limits
 	LogFormat      string
 	LogLevel       slog.Level
@@ -199,14 +199,22 @@ var settings = []setting{
 		Help:  "redis://host:6379/0: keep the throttling counters in Redis instead of the database",
 		parse: parseRedisURL},
 
-	{Name: "GRAPHQL_INTROSPECTION", Group: groupGraphQL, Shown: "value of DEBUG",
-		Help: "allow __schema/__type queries (true or false)",
+	{Name: "GRAPHQL_INTROSPECTION", Group: groupGraphQL, Shown: "authenticated; public with DEBUG",
+		Help: "who may run __schema/__type queries: off, authenticated (any valid access token) or public",
 		parse: func(c *config, v string) error {
-			if v == "" {
-				c.Introspection = c.Debug
-				return nil
+			switch {
+			case v != "":
+				p, err := graph.ParseIntrospection(v)
+				if err != nil {
+					return err
+				}
+				c.Introspection = p
+			case c.Debug:
+				c.Introspection = graph.IntrospectionPublic
+			default:
+				c.Introspection = graph.IntrospectionAuthenticated
 			}
-			return boolean(func(c *config) *bool { return &c.Introspection })(c, v)
+			return nil
 		}},
 	{Name: "GRAPHQL_MAX_DEPTH", Group: groupGraphQL, Default: strconv.Itoa(graph.DefaultLimits.MaxDepth),
 		Help:  "deepest field nesting of one operation; 0 is refused",

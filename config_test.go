@@ -63,7 +63,7 @@ var settingCases = map[string]struct {
 	"SESSION_CACHE":             {"off", func(c *config) bool { return c.SessionCache < 0 }, "soon"},
 	"THROTTLE_REGISTER_IP":      {"3/1m", func(c *config) bool { return c.Throttle.Register == auth.Rate{N: 3, Window: time.Minute} }, "3/ever"},
 	"REDIS_URL":                 {"redis://127.0.0.1:6379/2", func(c *config) bool { return c.RedisURL == "redis://127.0.0.1:6379/2" }, "http://cache"},
-	"GRAPHQL_INTROSPECTION":     {"true", func(c *config) bool { return c.Introspection }, "sometimes"},
+	"GRAPHQL_INTROSPECTION":     {"public", func(c *config) bool { return c.Introspection == graph.IntrospectionPublic }, "sometimes"},
 	"GRAPHQL_MAX_DEPTH":         {"20", func(c *config) bool { return c.GraphQLLimits.MaxDepth == 20 }, "deep"},
 	"GRAPHQL_MAX_COMPLEXITY":    {"500", func(c *config) bool { return c.GraphQLLimits.MaxComplexity == 500 }, "1e9"},
 	"GRAPHQL_MAX_ALIASES":       {"3", func(c *config) bool { return c.GraphQLLimits.MaxAliases == 3 }, "-3"},

@@ -10,9 +10,12 @@ package main
 // -run TestE2E .).
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -70,7 +73,6 @@ func mustE2EServer(t *testing.T) (*httptest.Server, *app) {
 		RefreshTTL:     24 * time.Hour,
 		MaxBodyBytes:   1 << 20,
 		RequestTimeout: 30 * time.Second,
-		Introspection:  true,
 		LogFormat:      "text",
 		LogLevel:       slog.LevelWarn,
 	}
@@ -369,7 +371,7 @@ func seedPatients(t *testing.T, a *app) {
 
 func TestE2EPlayground(t *testing.T) {
 	srv, _ := mustE2EServer(t)
-	ctx := mustBrowser(t, 1280, 800)
+	ctx := mustBrowser(t, 1440, 900)
 
 	// Cut the network: only the test server may be reached. The resolver
 	// rule in mustBrowser already fails every other host name; this also
@@ -406,22 +408,97 @@ func TestE2EPlayground(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The SDL it reads is public, by GET and by POST (graphql-inspector
+	// fetches a .graphql URL by POST).
+	for _, method := range []string{http.MethodGet, http.MethodPost} {
+		req, _ := http.NewRequest(method, srv.URL+"/graphql/schema.graphql", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), "type Query {") {
+			t.Fatalf("%s /graphql/schema.graphql: %d %.200s", method, resp.StatusCode, body)
+		}
+	}
+
+	// With the defaults (introspection needs a token) the page reads the
+	// schema from /graphql/schema.graphql: the docs list Query's fields
+	// before anyone signs in.
 	br := &b{t: t, ctx: ctx, url: srv.URL}
 	br.open("/graphql")
 	br.do(chromedp.WaitVisible(chromedp.CSS(".graphiql-container")), chromedp.WaitVisible(chromedp.CSS(".graphiql-execute-button")))
-	// The default query is { __typename }; run it.
+	br.do(chromedp.Click(chromedp.CSS(`[aria-label="Show Documentation Explorer"]`)))
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!!document.querySelector('.graphiql-doc-explorer-content a.graphiql-doc-explorer-type-name')`,
+		chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		t.Fatalf("the docs explorer shows no root type (no schema): %v", err)
+	}
+	br.do(chromedp.Click(chromedp.CSS(`.graphiql-doc-explorer-content a.graphiql-doc-explorer-type-name`)))
+	docs, err := chromedp.Run(ctx, chromedp.Poll[string](
+		`(() => { const d = document.querySelector('.graphiql-doc-explorer'); const s = d ? d.innerText : ''; return s.includes('patients') ? s : false })()`,
+		chromedp.WithPollingTimeout(20*time.Second)))
+	if err != nil {
+		t.Fatalf("the docs explorer does not list patients: %v", err)
+	}
+	for _, want := range []string{"Query", "doctors", "mappings", "The viewer's patients"} {
+		if !strings.Contains(docs, want) {
+			t.Fatalf("docs explorer: %q lacks %q", docs, want)
+		}
+	}
+
+	// Autocompletion knows the schema too: typing in the query editor
+	// offers patients.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const cm = document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror;
+		window.pgSaved = cm.getValue(); cm.setValue('{ pa'); cm.focus(); cm.setCursor({line: 0, ch: 4}); return true })()`)); err != nil {
+		t.Fatal(err)
+	}
+	br.do(chromedp.SendKeys(chromedp.CSS(".graphiql-query-editor textarea"), "t"))
+	if _, err := chromedp.Run(ctx, chromedp.Poll[string](
+		`(() => { const h = document.querySelector('.CodeMirror-hints'); const s = h ? h.innerText : ''; return s.includes('patients') ? s : false })()`,
+		chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("no completion offers patients: %v", err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const cm = document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror;
+		cm.setValue(window.pgSaved); return true })()`)); err != nil {
+		t.Fatal(err)
+	}
+
+	// Signing in through the playground fills the Headers editor with the
+	// bearer token, and the default query (patients) then runs.
+	br.do(chromedp.Click(chromedp.CSS(`[aria-label="Show Sign in"]`)))
+	br.do(chromedp.WaitVisible(chromedp.CSS(`.pg-panel input[type=email]`)))
+	br.do(chromedp.SendKeys(chromedp.CSS(`.pg-panel input[type=email]`), e2eEmail),
+		chromedp.SendKeys(chromedp.CSS(`.pg-panel input[type=password]`), e2ePassword),
+		chromedp.Click(chromedp.CSS(`.pg-panel button[type=submit]`)))
+	headers, err := chromedp.Run(ctx, chromedp.Poll[string](
+		`(() => { const s = Array.from(document.querySelectorAll('.graphiql-editor-tool .CodeMirror')).map(e => e.CodeMirror.getValue()).join('\n'); return s.includes('Bearer ') ? s : false })()`,
+		chromedp.WithPollingTimeout(20*time.Second)))
+	if err != nil {
+		t.Fatalf("the Headers editor got no token after signing in: %v", err)
+	}
+	if !strings.Contains(headers, `"Authorization": "Bearer ey`) {
+		t.Fatalf("headers %q", headers)
+	}
+	br.wantText(".pg-panel", "Signed in", "Front Desk")
+	// Two patients of this account, so the query has something to show.
+	for _, first := range []string{"Asha", "Vikram"} {
+		mustGraphQL(t, srv.URL, token(t, srv.URL), `mutation($in: PatientInput!) { createPatient(input: $in) { id } }`, map[string]any{"in": map[string]any{
+			"firstName": first, "lastName": "Rao", "phone": "+919876543210", "dateOfBirth": "1990-05-15", "gender": "F", "bloodGroup": "A_POS", "city": "Mumbai",
+		}})
+	}
 	br.do(chromedp.Click(chromedp.CSS(".graphiql-execute-button")))
 	got, err := chromedp.Run(ctx, chromedp.Poll[string](
-		`(() => { const r = document.querySelector('.result-window'); const s = r ? r.innerText : ''; return s.includes('"Query"') ? s : false })()`,
+		`(() => { const r = document.querySelector('.result-window'); const s = r ? r.innerText : ''; return s.includes('totalCount') ? s : false })()`,
 		chromedp.WithPollingTimeout(20*time.Second)))
 	if err != nil {
 		t.Fatalf("no result: %v", err)
 	}
-	if !strings.Contains(got, `"__typename"`) {
+	if strings.Contains(got, `"errors"`) {
 		t.Fatalf("result %q", got)
 	}
-	// The headers editor is there, for a pasted token.
-	br.do(chromedp.WaitVisible(chromedp.CSS(`.graphiql-editor-tool [aria-label="Headers"], .graphiql-editor-tools button`)))
+	br.do(chromedp.Click(chromedp.CSS(`[aria-label="Show Documentation Explorer"]`)))
+	br.do(chromedp.WaitVisible(chromedp.CSS(".graphiql-doc-explorer")))
 	screenshot(t, ctx, "playground.png")
 
 	mu.Lock()
@@ -432,4 +509,38 @@ func TestE2EPlayground(t *testing.T) {
 	if len(exceptions) > 0 {
 		t.Fatalf("uncaught exceptions in the playground: %v", exceptions)
 	}
+}
+
+// mustGraphQL posts one operation with token and fails the test on any
+// error; it returns the data.
+func mustGraphQL(t *testing.T, base, token, query string, vars map[string]any) map[string]any {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Data   map[string]any    `json:"data"`
+		Errors []json.RawMessage `json:"errors"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || len(out.Errors) > 0 {
+		t.Fatalf("%s: %v %s", query, err, out.Errors)
+	}
+	return out.Data
+}
+
+// token signs the e2e superuser in through GraphQL.
+func token(t *testing.T, base string) string {
+	t.Helper()
+	d := mustGraphQL(t, base, "", `mutation($in: LoginInput!) { login(input: $in) { tokens { access } } }`,
+		map[string]any{"in": map[string]any{"email": e2eEmail, "password": e2ePassword}})
+	tok, _ := d["login"].(map[string]any)["tokens"].(map[string]any)["access"].(string)
+	return tok
 }

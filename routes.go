@@ -1,7 +1,6 @@
 package main
 
 import (
-	_ "embed"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -17,17 +16,6 @@ import (
 	"healthcare/playground"
 	"healthcare/rest"
 	"healthcare/web"
-)
-
-// schemaSDL is the GraphQL schema (all its files), served for clients and
-// code generators.
-var schemaSDL = append(append([]byte{}, schemaMain...), append([]byte("\n"), schemaAudit...)...)
-
-var (
-	//go:embed schema.graphqls
-	schemaMain []byte
-	//go:embed graph/audit.graphqls
-	schemaAudit []byte
 )
 
 // playgroundPolicy lets the GraphiQL page load its own scripts and styles
@@ -78,10 +66,14 @@ func (a *app) routes() http.Handler {
 	}))))
 	files := chi.NewRouter()
 	files.Use(web.Headers(web.APIPolicy, "/graphql/assets/"))
-	files.Get("/graphql/schema.graphql", func(w http.ResponseWriter, _ *http.Request) {
+	// The SDL, printed from the executable schema (what introspection
+	// shows). graphql-inspector fetches a .graphql URL by POST.
+	sdl := func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write(schemaSDL)
-	})
+		_, _ = w.Write(graph.SDL())
+	}
+	files.Get("/graphql/schema.graphql", sdl)
+	files.Post("/graphql/schema.graphql", sdl)
 	files.Mount("/graphql/assets", http.StripPrefix("/graphql/assets", playground.Assets()))
 	files.NotFound(notFound)
 	files.MethodNotAllowed(notAllowed)

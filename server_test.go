@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"healthcare/database/dbtest"
+	"healthcare/graph"
 	"healthcare/models"
 	"healthcare/web"
 )
@@ -29,7 +30,7 @@ func TestConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Port != 8080 || c.DatabaseURL != "" || c.SQLitePath != "healthcare.db" || c.AccessTTL != time.Hour || c.RefreshTTL != 7*24*time.Hour || c.Debug || c.Introspection {
+		if c.Port != 8080 || c.DatabaseURL != "" || c.SQLitePath != "healthcare.db" || c.AccessTTL != time.Hour || c.RefreshTTL != 7*24*time.Hour || c.Debug || c.Introspection != graph.IntrospectionAuthenticated {
 			t.Fatalf("%+v", c)
 		}
 	})
@@ -48,14 +49,28 @@ func TestConfig(t *testing.T) {
 			t.Fatal(c.DatabaseURL)
 		}
 	})
-	t.Run("debug_turns_introspection_on", func(t *testing.T) {
-		c, _ := loadConfig(envMap(map[string]string{"DEBUG": "True"}))
-		if !c.Introspection {
-			t.Fatal("introspection off in debug")
+	t.Run("introspection_policy", func(t *testing.T) {
+		for env, want := range map[string]graph.Introspection{
+			"":                             graph.IntrospectionAuthenticated,
+			"DEBUG=True":                   graph.IntrospectionPublic,
+			"GRAPHQL_INTROSPECTION=off":    graph.IntrospectionOff,
+			"GRAPHQL_INTROSPECTION=public": graph.IntrospectionPublic,
+			"GRAPHQL_INTROSPECTION=false":  graph.IntrospectionOff,
+		} {
+			vars := map[string]string{}
+			if k, v, ok := strings.Cut(env, "="); ok {
+				vars[k] = v
+			}
+			if c, err := loadConfig(envMap(vars)); err != nil || c.Introspection != want {
+				t.Fatalf("%s: %v %v, want %s", env, c, err, want)
+			}
 		}
-		c, _ = loadConfig(envMap(map[string]string{"DEBUG": "true", "GRAPHQL_INTROSPECTION": "false"}))
-		if c.Introspection {
-			t.Fatal("setting ignored")
+		c, _ := loadConfig(envMap(map[string]string{"DEBUG": "true", "GRAPHQL_INTROSPECTION": "authenticated"}))
+		if c.Introspection != graph.IntrospectionAuthenticated {
+			t.Fatal("setting ignored in debug")
+		}
+		if _, err := loadConfig(envMap(map[string]string{"GRAPHQL_INTROSPECTION": "sometimes"})); err == nil || !strings.Contains(err.Error(), "GRAPHQL_INTROSPECTION") {
+			t.Fatalf("bad policy accepted: %v", err)
 		}
 	})
 	t.Run("bad_values_name_the_variable", func(t *testing.T) {

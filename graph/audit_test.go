@@ -25,7 +25,7 @@ import (
 func newAuditEnv(t *testing.T, db *bun.DB) *env {
 	t.Helper()
 	app := apptest.New(t, db, apptest.Options{})
-	h := app.Auth.Middleware(graph.NewHandler(graph.Options{Store: app.Store, Auth: app.Auth, Audit: app.Audit, Introspection: true}))
+	h := app.Auth.Middleware(graph.NewHandler(graph.Options{Store: app.Store, Auth: app.Auth, Audit: app.Audit, Introspection: graph.IntrospectionPublic}))
 	srv := httptest.NewServer(middleware.RequestID(web.RequestInfo(web.Origin{})(h)))
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, auth: app.Auth, store: app.Store, app: app, counter: &dbtest.Counter{}}

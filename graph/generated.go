@@ -1348,299 +1348,752 @@ func sourceData(filename string) string {
 }
 
 var sources = []*ast.Source{
-	{Name: "../schema.graphqls", Input: `# The healthcare GraphQL API. Names and shapes follow contract/graphql.md;
-# fields may be added, never renamed or dropped.
+	{Name: "../schema.graphqls", Input: `# The healthcare GraphQL API. Single-page apps and generated clients depend
+# on these names and shapes: fields may be added, never renamed or dropped.
+# Every type, field, argument, input field and enum value has a description
+# (graph/schema_test.go fails on a blank one).
 
-"A calendar date, YYYY-MM-DD."
+"A calendar date without a time or time zone, written YYYY-MM-DD (e.g. 1990-05-15)."
 scalar Date
-"A point in time, RFC 3339."
+"A point in time, written in RFC 3339 with its offset (e.g. 2026-12-03T09:30:00Z); the server writes UTC."
 scalar Time
 
-enum Gender { M F O }
-enum BloodGroup { A_POS A_NEG B_POS B_NEG AB_POS AB_NEG O_POS O_NEG }
-enum MappingStatus { ACTIVE INACTIVE COMPLETED }
-enum Specialization {
-  CARDIOLOGY DERMATOLOGY ENDOCRINOLOGY GASTROENTEROLOGY GENERAL_MEDICINE
-  GYNECOLOGY NEUROLOGY ONCOLOGY OPHTHALMOLOGY ORTHOPEDICS PEDIATRICS PSYCHIATRY PULMONOLOGY
-  RADIOLOGY UROLOGY OTHER
+"A person's gender as recorded by the clinic."
+enum Gender {
+  "Male."
+  M
+  "Female."
+  F
+  "Other, or not stated."
+  O
 }
 
+"ABO blood group with Rh factor. The REST API spells these A+, A-, B+, B-, AB+, AB-, O+ and O-."
+enum BloodGroup {
+  "A, Rh positive (REST: A+)."
+  A_POS
+  "A, Rh negative (REST: A-)."
+  A_NEG
+  "B, Rh positive (REST: B+)."
+  B_POS
+  "B, Rh negative (REST: B-)."
+  B_NEG
+  "AB, Rh positive (REST: AB+)."
+  AB_POS
+  "AB, Rh negative (REST: AB-)."
+  AB_NEG
+  "O, Rh positive (REST: O+)."
+  O_POS
+  "O, Rh negative (REST: O-)."
+  O_NEG
+}
+
+"The state of a doctor's assignment to a patient."
+enum MappingStatus {
+  "The doctor is currently caring for the patient (the default for a new assignment)."
+  ACTIVE
+  "The assignment is paused or on hold; it can become ACTIVE again."
+  INACTIVE
+  "The course of care is finished; kept for the record."
+  COMPLETED
+}
+
+"A doctor's medical specialty."
+enum Specialization {
+  "Heart and blood vessels."
+  CARDIOLOGY
+  "Skin, hair and nails."
+  DERMATOLOGY
+  "Hormones and glands, including diabetes."
+  ENDOCRINOLOGY
+  "Digestive system and liver."
+  GASTROENTEROLOGY
+  "General practice and family medicine."
+  GENERAL_MEDICINE
+  "Women's reproductive health."
+  GYNECOLOGY
+  "Brain, spinal cord and nerves."
+  NEUROLOGY
+  "Cancer."
+  ONCOLOGY
+  "Eyes and vision."
+  OPHTHALMOLOGY
+  "Bones, joints and muscles."
+  ORTHOPEDICS
+  "Children and adolescents."
+  PEDIATRICS
+  "Mental health."
+  PSYCHIATRY
+  "Lungs and breathing."
+  PULMONOLOGY
+  "Medical imaging."
+  RADIOLOGY
+  "Urinary tract and male reproductive organs."
+  UROLOGY
+  "Any specialty not listed here."
+  OTHER
+}
+
+"A user account: a person who signs in to record patients and doctors. You only ever see your own account."
 type User {
+  "The account's numeric id, as a string (the same id the REST API uses)."
   id: ID!
+  "The display name given at registration, up to 150 characters."
   name: String!
+  "The sign-in email address, stored lower-case; unique across accounts."
   email: String!
+  "When the account was registered."
   dateJoined: Time!
 }
 
-"A patient. Only the user who created it (and superusers) can see it."
+"A patient. Only the user who created it (and superusers) can see or change it; to anyone else it does not exist. Every read of a patient is recorded in the audit trail."
 type Patient {
+  "The patient's numeric id, as a string (the same id the REST API uses)."
   id: ID!
+  "Given name, up to 100 characters."
   firstName: String!
+  "Family name, up to 100 characters."
   lastName: String!
+  "firstName and lastName joined by a space."
   fullName: String!
+  "Contact email address, stored lower-case; null when not recorded."
   email: String
+  "Phone number in E.164 international format, e.g. +919876543210."
   phone: String!
+  "Date of birth (YYYY-MM-DD); never in the future."
   dateOfBirth: Date!
-  "Age in whole years today."
+  "Age in whole years today (UTC), from dateOfBirth."
   age: Int!
+  "Gender as recorded."
   gender: Gender!
+  "ABO blood group with Rh factor; null when unknown."
   bloodGroup: BloodGroup
+  "Street address, up to 500 characters; null when not recorded."
   address: String
+  "City, up to 100 characters; null when not recorded."
   city: String
+  "State, province or region, up to 100 characters; null when not recorded."
   state: String
+  "Postal or ZIP code, up to 20 characters; null when not recorded."
   postalCode: String
+  "Country, up to 100 characters; null when not recorded."
   country: String
+  "Past illnesses, operations and conditions, free text up to 10,000 characters. Protected health information: encrypted at rest."
   medicalHistory: String
+  "Known allergies, free text up to 5,000 characters. Protected health information: encrypted at rest."
   allergies: String
+  "Medicines currently taken, free text up to 5,000 characters. Protected health information: encrypted at rest."
   currentMedications: String
+  "Name of the person to call in an emergency, up to 200 characters."
   emergencyContactName: String
+  "Emergency contact's phone number in E.164 format, e.g. +919876543211."
   emergencyContactPhone: String
+  "How the emergency contact is related to the patient (e.g. Spouse), up to 50 characters."
   emergencyContactRelation: String
+  "False once the patient no longer attends; inactive patients stay listed (filter with isActive)."
   isActive: Boolean!
+  "When the record was created."
   createdAt: Time!
+  "When the record last changed."
   updatedAt: Time!
   "Doctors assigned to this patient, newest assignment first."
-  doctors(status: MappingStatus): [Doctor!]!
-  mappings(status: MappingStatus): [Mapping!]!
+  doctors(
+    "Only doctors whose assignment has this status; all when omitted."
+    status: MappingStatus
+  ): [Doctor!]!
+  "This patient's assignments to doctors, newest first, each with its status, reason and notes."
+  mappings(
+    "Only assignments with this status; all when omitted."
+    status: MappingStatus
+  ): [Mapping!]!
 }
 
-"A doctor in the shared directory: every signed-in user can read it; only its creator changes it."
+"A doctor in the shared directory: every signed-in user can read it; only its creator (and superusers) can change or delete it, anyone else gets FORBIDDEN."
 type Doctor {
+  "The doctor's numeric id, as a string (the same id the REST API uses)."
   id: ID!
+  "Given name, up to 100 characters."
   firstName: String!
+  "Family name, up to 100 characters."
   lastName: String!
+  "firstName and lastName joined by a space."
   fullName: String!
+  "Professional email address, stored lower-case; unique across the directory."
   email: String!
+  "Phone number in E.164 international format, e.g. +919876543220."
   phone: String!
+  "Date of birth (YYYY-MM-DD); null when not recorded."
   dateOfBirth: Date
+  "Gender; null when not recorded."
   gender: Gender
+  "Medical specialty."
   specialization: Specialization!
+  "Degrees and certifications as printed, e.g. MBBS, MD Cardiology; up to 200 characters."
   qualification: String!
+  "Medical license number, stored in capitals; unique across the directory; up to 50 characters."
   licenseNumber: String!
+  "Years of practice, 0 to 80."
   experienceYears: Int!
+  "Name of the clinic or hospital, up to 200 characters."
   clinicName: String
+  "Address of the clinic, up to 500 characters."
   clinicAddress: String
+  "City of practice, up to 100 characters."
   city: String
+  "State, province or region of practice, up to 100 characters."
   state: String
+  "Postal or ZIP code of the clinic, up to 20 characters."
   postalCode: String
+  "Country of practice, up to 100 characters."
   country: String
+  "Fee for one consultation in the clinic's currency (no currency is stored), 0 to 99,999,999.99 with at most 2 decimals."
   consultationFee: Float!
+  "Days the doctor sees patients, free text up to 100 characters, e.g. Mon-Fri."
   availableDays: String
+  "Consulting hours, free text up to 100 characters, e.g. 09:00-17:00."
   availableTime: String
+  "Short professional biography, up to 5,000 characters."
   bio: String
+  "Languages the doctor consults in, free text up to 200 characters, e.g. English, Hindi."
   languagesSpoken: String
+  "Whether the doctor currently takes new patients."
   isAvailable: Boolean!
+  "When the directory entry was created."
   createdAt: Time!
+  "When the directory entry last changed."
   updatedAt: Time!
-  "Only the viewer's own patients."
-  patients(status: MappingStatus): [Patient!]!
+  "Only the viewer's own patients assigned to this doctor, newest assignment first; other users' patients never appear."
+  patients(
+    "Only patients whose assignment has this status; all when omitted."
+    status: MappingStatus
+  ): [Patient!]!
 }
 
-"The assignment of a doctor to a patient."
+"The assignment of a doctor to one of the viewer's patients; visible to whoever sees the patient. A patient and a doctor are paired at most once."
 type Mapping {
+  "The assignment's numeric id, as a string (the same id the REST API uses)."
   id: ID!
+  "The patient being cared for."
   patient: Patient!
+  "The doctor assigned."
   doctor: Doctor!
+  "Why the doctor was assigned, up to 2,000 characters, e.g. Hypertension follow-up."
   reason: String
+  "Clinical or administrative notes about the assignment, up to 5,000 characters."
   notes: String
+  "Where the assignment stands."
   status: MappingStatus!
+  "When the doctor was assigned."
   createdAt: Time!
+  "When the assignment last changed."
   updatedAt: Time!
 }
 
+"Where a page sits in its list: cursors to continue from and whether more pages exist."
 type PageInfo {
+  "True when more items follow this page: pass endCursor as after to get them."
   hasNextPage: Boolean!
+  "True when items come before this page: pass startCursor as before (with last) to get them."
   hasPreviousPage: Boolean!
+  "Cursor of the first item of the page; null when the page is empty."
   startCursor: String
+  "Cursor of the last item of the page; null when the page is empty."
   endCursor: String
 }
 
-type PatientEdge { cursor: String! node: Patient! }
-type PatientConnection { edges: [PatientEdge!]! nodes: [Patient!]! pageInfo: PageInfo! totalCount: Int! }
-type DoctorEdge { cursor: String! node: Doctor! }
-type DoctorConnection { edges: [DoctorEdge!]! nodes: [Doctor!]! pageInfo: PageInfo! totalCount: Int! }
-type MappingEdge { cursor: String! node: Mapping! }
-type MappingConnection { edges: [MappingEdge!]! nodes: [Mapping!]! pageInfo: PageInfo! totalCount: Int! }
+"One patient of a page, with its cursor."
+type PatientEdge {
+  "Opaque cursor of this patient, for after or before."
+  cursor: String!
+  "The patient."
+  node: Patient!
+}
 
+"One page of the viewer's patients, newest first (Relay connection)."
+type PatientConnection {
+  "The page's patients with their cursors."
+  edges: [PatientEdge!]!
+  "The page's patients, without cursors."
+  nodes: [Patient!]!
+  "Cursors and whether more pages exist."
+  pageInfo: PageInfo!
+  "How many patients match the filter across all pages (computed only when asked for)."
+  totalCount: Int!
+}
+
+"One doctor of a page, with its cursor."
+type DoctorEdge {
+  "Opaque cursor of this doctor, for after or before."
+  cursor: String!
+  "The doctor."
+  node: Doctor!
+}
+
+"One page of the doctor directory, newest first (Relay connection)."
+type DoctorConnection {
+  "The page's doctors with their cursors."
+  edges: [DoctorEdge!]!
+  "The page's doctors, without cursors."
+  nodes: [Doctor!]!
+  "Cursors and whether more pages exist."
+  pageInfo: PageInfo!
+  "How many doctors match the filter across all pages (computed only when asked for)."
+  totalCount: Int!
+}
+
+"One assignment of a page, with its cursor."
+type MappingEdge {
+  "Opaque cursor of this assignment, for after or before."
+  cursor: String!
+  "The assignment."
+  node: Mapping!
+}
+
+"One page of the assignments of the viewer's patients, newest first (Relay connection)."
+type MappingConnection {
+  "The page's assignments with their cursors."
+  edges: [MappingEdge!]!
+  "The page's assignments, without cursors."
+  nodes: [Mapping!]!
+  "Cursors and whether more pages exist."
+  pageInfo: PageInfo!
+  "How many assignments match the filter across all pages (computed only when asked for)."
+  totalCount: Int!
+}
+
+"Narrows the patient list; the conditions given must all hold."
 input PatientFilter {
-  "Case-insensitive substring of the full name, email or phone."
+  "Case-insensitive substring of the full name, email or phone, up to 200 characters."
   search: String
+  "Only patients of this gender."
   gender: Gender
+  "Only patients in this city (case-insensitive exact match)."
   city: String
+  "Only active (true) or inactive (false) patients."
   isActive: Boolean
+  "Only patients of this blood group."
   bloodGroup: BloodGroup
 }
 
+"Narrows the doctor directory; the conditions given must all hold."
 input DoctorFilter {
-  "Case-insensitive substring of the full name, specialization or city."
+  "Case-insensitive substring of the full name, specialization or city, up to 200 characters."
   search: String
+  "Only doctors of this specialty."
   specialization: Specialization
+  "Only doctors practising in this city (case-insensitive exact match)."
   city: String
+  "Only doctors taking (true) or not taking (false) new patients."
   isAvailable: Boolean
+  "Only doctors with at least this many years of practice."
   minExperience: Int
+  "Only doctors whose consultation fee is at most this amount (clinic's currency)."
   maxFee: Float
 }
 
+"Narrows the assignment list; the conditions given must all hold."
 input MappingFilter {
+  "Only assignments of this patient (one of the viewer's)."
   patientId: ID
+  "Only assignments to this doctor."
   doctorId: ID
+  "Only assignments with this status."
   status: MappingStatus
-  "Case-insensitive substring of the patient's or the doctor's full name."
+  "Case-insensitive substring of the patient's or the doctor's full name, up to 200 characters."
   search: String
 }
 
-type TokenPair { access: String! refresh: String! }
-type AuthPayload { user: User! tokens: TokenPair! }
+"A pair of JWTs (HS256). Send access as Authorization: Bearer <access>; spend refresh with refreshToken when access expires."
+type TokenPair {
+  "Access token: valid for 1 hour by default; sent with every request as Authorization: Bearer <token>."
+  access: String!
+  "Refresh token: valid for 7 days by default and usable once; refreshToken returns a new pair, logout revokes it."
+  refresh: String!
+}
 
-input RegisterInput { name: String! email: String! password: String! passwordConfirm: String! }
-input LoginInput { email: String! password: String! }
-input ChangePasswordInput { currentPassword: String! newPassword: String! newPasswordConfirm: String! }
+"The result of signing in, registering, refreshing or changing a password: the account and a fresh token pair."
+type AuthPayload {
+  "The signed-in account."
+  user: User!
+  "A new access and refresh token pair."
+  tokens: TokenPair!
+}
+
+"A new account."
+input RegisterInput {
+  "Display name, up to 150 characters."
+  name: String!
+  "Email address to sign in with; case does not matter, and it must not be taken."
+  email: String!
+  "At least 8 characters, not entirely numeric, not a common password, not too similar to the name or email."
+  password: String!
+  "The same password again."
+  passwordConfirm: String!
+}
+
+"Credentials to sign in with."
+input LoginInput {
+  "The account's email address (case does not matter)."
+  email: String!
+  "The account's password."
+  password: String!
+}
+
+"A password change for the signed-in account."
+input ChangePasswordInput {
+  "The password in use now."
+  currentPassword: String!
+  "The new password, under the same rules as at registration."
+  newPassword: String!
+  "The new password again."
+  newPasswordConfirm: String!
+}
 
 "A new patient. Optional text fields may be omitted; an empty string stores nothing."
 input PatientInput {
+  "Given name, 1 to 100 characters."
   firstName: String!
+  "Family name, 1 to 100 characters."
   lastName: String!
+  "Contact email address; stored lower-case."
   email: String
+  "Phone number in E.164 format, e.g. +919876543210 (spaces, dashes, dots and brackets are removed)."
   phone: String!
+  "Date of birth, YYYY-MM-DD; not in the future, age at most 150 years."
   dateOfBirth: Date!
+  "Gender."
   gender: Gender!
+  "ABO blood group with Rh factor, if known."
   bloodGroup: BloodGroup
+  "Street address, up to 500 characters."
   address: String
+  "City, up to 100 characters."
   city: String
+  "State, province or region, up to 100 characters."
   state: String
+  "Postal or ZIP code, up to 20 characters."
   postalCode: String
+  "Country, up to 100 characters."
   country: String
+  "Past illnesses, operations and conditions, up to 10,000 characters (encrypted at rest)."
   medicalHistory: String
+  "Known allergies, up to 5,000 characters (encrypted at rest)."
   allergies: String
+  "Medicines currently taken, up to 5,000 characters (encrypted at rest)."
   currentMedications: String
+  "Name of the person to call in an emergency, up to 200 characters."
   emergencyContactName: String
+  "Emergency contact's phone number in E.164 format."
   emergencyContactPhone: String
+  "How the emergency contact is related to the patient, up to 50 characters."
   emergencyContactRelation: String
+  "Whether the patient attends; true when omitted."
   isActive: Boolean
 }
 
-"Changes to a patient: only the fields given change; an empty string clears an optional text field."
+"Changes to a patient: only the fields given change; an empty string clears an optional text field. Limits and formats are those of PatientInput."
 input PatientPatch {
+  "New given name, 1 to 100 characters."
   firstName: String
+  "New family name, 1 to 100 characters."
   lastName: String
+  "New contact email; an empty string clears it."
   email: String
+  "New phone number in E.164 format."
   phone: String
+  "New date of birth, YYYY-MM-DD."
   dateOfBirth: Date
+  "New gender."
   gender: Gender
+  "New blood group."
   bloodGroup: BloodGroup
+  "New street address; an empty string clears it."
   address: String
+  "New city; an empty string clears it."
   city: String
+  "New state, province or region; an empty string clears it."
   state: String
+  "New postal code; an empty string clears it."
   postalCode: String
+  "New country; an empty string clears it."
   country: String
+  "New medical history; an empty string clears it."
   medicalHistory: String
+  "New allergies; an empty string clears them."
   allergies: String
+  "New current medications; an empty string clears them."
   currentMedications: String
+  "New emergency contact name; an empty string clears it."
   emergencyContactName: String
+  "New emergency contact phone in E.164 format; an empty string clears it."
   emergencyContactPhone: String
+  "New emergency contact relation; an empty string clears it."
   emergencyContactRelation: String
+  "Whether the patient attends."
   isActive: Boolean
 }
 
+"A new doctor for the shared directory; the viewer becomes its creator, the only user (besides superusers) who may change it."
 input DoctorInput {
+  "Given name, 1 to 100 characters."
   firstName: String!
+  "Family name, 1 to 100 characters."
   lastName: String!
+  "Professional email address; stored lower-case; must not be taken by another doctor."
   email: String!
+  "Phone number in E.164 format, e.g. +919876543220."
   phone: String!
+  "Date of birth, YYYY-MM-DD; not in the future."
   dateOfBirth: Date
+  "Gender."
   gender: Gender
+  "Medical specialty."
   specialization: Specialization!
+  "Degrees and certifications, 1 to 200 characters."
   qualification: String!
+  "Medical license number, 1 to 50 characters; stored in capitals; must not be taken by another doctor."
   licenseNumber: String!
+  "Years of practice, 0 to 80."
   experienceYears: Int!
+  "Name of the clinic or hospital, up to 200 characters."
   clinicName: String
+  "Address of the clinic, up to 500 characters."
   clinicAddress: String
+  "City of practice, up to 100 characters."
   city: String
+  "State, province or region, up to 100 characters."
   state: String
+  "Postal or ZIP code, up to 20 characters."
   postalCode: String
+  "Country, up to 100 characters."
   country: String
+  "Fee for one consultation in the clinic's currency, 0 to 99,999,999.99, at most 2 decimals."
   consultationFee: Float!
+  "Days the doctor sees patients, up to 100 characters."
   availableDays: String
+  "Consulting hours, up to 100 characters."
   availableTime: String
+  "Short professional biography, up to 5,000 characters."
   bio: String
+  "Languages spoken, up to 200 characters."
   languagesSpoken: String
+  "Whether the doctor takes new patients; true when omitted."
   isAvailable: Boolean
 }
 
+"Changes to a doctor: only the fields given change; an empty string clears an optional text field. Limits and formats are those of DoctorInput."
 input DoctorPatch {
+  "New given name."
   firstName: String
+  "New family name."
   lastName: String
+  "New professional email; must not be taken by another doctor."
   email: String
+  "New phone number in E.164 format."
   phone: String
+  "New date of birth, YYYY-MM-DD."
   dateOfBirth: Date
+  "New gender."
   gender: Gender
+  "New specialty."
   specialization: Specialization
+  "New degrees and certifications."
   qualification: String
+  "New license number; must not be taken by another doctor."
   licenseNumber: String
+  "New years of practice, 0 to 80."
   experienceYears: Int
+  "New clinic name; an empty string clears it."
   clinicName: String
+  "New clinic address; an empty string clears it."
   clinicAddress: String
+  "New city; an empty string clears it."
   city: String
+  "New state, province or region; an empty string clears it."
   state: String
+  "New postal code; an empty string clears it."
   postalCode: String
+  "New country; an empty string clears it."
   country: String
+  "New consultation fee, 0 to 99,999,999.99, at most 2 decimals."
   consultationFee: Float
+  "New available days; an empty string clears them."
   availableDays: String
+  "New consulting hours; an empty string clears them."
   availableTime: String
+  "New biography; an empty string clears it."
   bio: String
+  "New languages spoken; an empty string clears them."
   languagesSpoken: String
+  "Whether the doctor takes new patients."
   isAvailable: Boolean
 }
 
+"A new assignment of a doctor to one of the viewer's patients."
 input MappingInput {
+  "The patient: one the viewer sees (NOT_FOUND otherwise)."
   patientId: ID!
+  "The doctor: any in the directory; a pair already assigned is BAD_USER_INPUT on doctor."
   doctorId: ID!
+  "Why the doctor is assigned, up to 2,000 characters."
   reason: String
+  "Notes about the assignment, up to 5,000 characters."
   notes: String
   "Defaults to ACTIVE."
   status: MappingStatus
 }
 
+"Changes to an assignment: only the fields given change. Its patient and doctor cannot change: delete it and assign anew."
 input MappingPatch {
+  "New reason; an empty string clears it."
   reason: String
+  "New notes; an empty string clears them."
   notes: String
+  "New status."
   status: MappingStatus
 }
 
+"The read operations. Every field but __typename and the introspection fields (__schema, __type) needs a signed-in user (Authorization: Bearer <access token>); without one it fails with UNAUTHENTICATED."
 type Query {
   "The signed-in user."
   me: User!
-  "Null when absent or not the viewer's."
-  patient(id: ID!): Patient
-  patients(first: Int, after: String, last: Int, before: String, filter: PatientFilter): PatientConnection!
-  doctor(id: ID!): Doctor
-  doctors(first: Int, after: String, last: Int, before: String, filter: DoctorFilter): DoctorConnection!
-  mapping(id: ID!): Mapping
-  mappings(first: Int, after: String, last: Int, before: String, filter: MappingFilter): MappingConnection!
+  "One of the viewer's patients; null when absent or not the viewer's."
+  patient(
+    "The patient's id."
+    id: ID!
+  ): Patient
+  "The viewer's patients, newest first, one page at a time."
+  patients(
+    "Page size going forward: 0 to 100, 20 when neither first nor last is given."
+    first: Int
+    "Return the items after this cursor (an endCursor or an edge's cursor); use with first."
+    after: String
+    "Page size going backward: 0 to 100; use with before, not with first."
+    last: Int
+    "Return the items before this cursor (a startCursor); use with last."
+    before: String
+    "Conditions the patients must meet."
+    filter: PatientFilter
+  ): PatientConnection!
+  "One doctor of the directory; null when absent."
+  doctor(
+    "The doctor's id."
+    id: ID!
+  ): Doctor
+  "The doctor directory (every signed-in user sees all of it), newest first, one page at a time."
+  doctors(
+    "Page size going forward: 0 to 100, 20 when neither first nor last is given."
+    first: Int
+    "Return the items after this cursor (an endCursor or an edge's cursor); use with first."
+    after: String
+    "Page size going backward: 0 to 100; use with before, not with first."
+    last: Int
+    "Return the items before this cursor (a startCursor); use with last."
+    before: String
+    "Conditions the doctors must meet."
+    filter: DoctorFilter
+  ): DoctorConnection!
+  "One assignment of one of the viewer's patients; null when absent or not the viewer's."
+  mapping(
+    "The assignment's id."
+    id: ID!
+  ): Mapping
+  "The assignments of the viewer's patients, newest first, one page at a time."
+  mappings(
+    "Page size going forward: 0 to 100, 20 when neither first nor last is given."
+    first: Int
+    "Return the items after this cursor (an endCursor or an edge's cursor); use with first."
+    after: String
+    "Page size going backward: 0 to 100; use with before, not with first."
+    last: Int
+    "Return the items before this cursor (a startCursor); use with last."
+    before: String
+    "Conditions the assignments must meet."
+    filter: MappingFilter
+  ): MappingConnection!
 }
 
+"The write operations. register, login and refreshToken work without a token; every other field needs a signed-in user. Invalid input fails with BAD_USER_INPUT, extensions.fields naming every failing field."
 type Mutation {
-  register(input: RegisterInput!): AuthPayload!
-  login(input: LoginInput!): AuthPayload!
-  "Spends a refresh token (each works once) and returns a new pair."
-  refreshToken(refresh: String!): AuthPayload!
-  "Revokes the refresh token's family."
-  logout(refresh: String!): Boolean!
+  "Creates an account and signs it in. Throttled per client address (RATE_LIMITED, with extensions.retryAfter in seconds)."
+  register(
+    "The new account's name, email and password."
+    input: RegisterInput!
+  ): AuthPayload!
+  "Signs in with email and password. A wrong email and a wrong password get the same answer (UNAUTHENTICATED); throttled per account and per client address."
+  login(
+    "The account's email and password."
+    input: LoginInput!
+  ): AuthPayload!
+  "Spends a refresh token (each works once) and returns a new pair. Presenting a spent token again revokes its whole family."
+  refreshToken(
+    "A refresh token from an earlier AuthPayload."
+    refresh: String!
+  ): AuthPayload!
+  "Revokes the refresh token's family, signing out every device that shares it. True when done."
+  logout(
+    "The refresh token to revoke (with its family)."
+    refresh: String!
+  ): Boolean!
   "Changes the viewer's password, revokes every refresh token of the account and returns a new pair."
-  changePassword(input: ChangePasswordInput!): AuthPayload!
+  changePassword(
+    "The current password and the new one, twice."
+    input: ChangePasswordInput!
+  ): AuthPayload!
 
-  createPatient(input: PatientInput!): Patient!
-  "Only the fields given change."
-  updatePatient(id: ID!, input: PatientPatch!): Patient!
-  deletePatient(id: ID!): ID!
+  "Records a new patient owned by the viewer."
+  createPatient(
+    "The patient's details."
+    input: PatientInput!
+  ): Patient!
+  "Only the fields given change. NOT_FOUND when the patient is absent or not the viewer's."
+  updatePatient(
+    "The patient's id."
+    id: ID!
+    "The fields to change."
+    input: PatientPatch!
+  ): Patient!
+  "Deletes one of the viewer's patients and its assignments; returns its id. NOT_FOUND when absent or not the viewer's."
+  deletePatient(
+    "The patient's id."
+    id: ID!
+  ): ID!
 
-  createDoctor(input: DoctorInput!): Doctor!
-  updateDoctor(id: ID!, input: DoctorPatch!): Doctor!
-  deleteDoctor(id: ID!): ID!
+  "Adds a doctor to the shared directory; the viewer becomes its creator."
+  createDoctor(
+    "The doctor's details."
+    input: DoctorInput!
+  ): Doctor!
+  "Only the fields given change. FORBIDDEN unless the viewer created the entry (or is a superuser); NOT_FOUND when absent."
+  updateDoctor(
+    "The doctor's id."
+    id: ID!
+    "The fields to change."
+    input: DoctorPatch!
+  ): Doctor!
+  "Deletes a doctor and all its assignments; returns its id. FORBIDDEN unless the viewer created the entry (or is a superuser); NOT_FOUND when absent."
+  deleteDoctor(
+    "The doctor's id."
+    id: ID!
+  ): ID!
 
-  createMapping(input: MappingInput!): Mapping!
-  updateMapping(id: ID!, input: MappingPatch!): Mapping!
-  deleteMapping(id: ID!): ID!
+  "Assigns a doctor to one of the viewer's patients."
+  createMapping(
+    "The patient, the doctor, and optionally reason, notes and status."
+    input: MappingInput!
+  ): Mapping!
+  "Only the fields given change. NOT_FOUND when absent or its patient is not the viewer's."
+  updateMapping(
+    "The assignment's id."
+    id: ID!
+    "The fields to change."
+    input: MappingPatch!
+  ): Mapping!
+  "Removes an assignment; returns its id. NOT_FOUND when absent or its patient is not the viewer's."
+  deleteMapping(
+    "The assignment's id."
+    id: ID!
+  ): ID!
 }
 `, BuiltIn: false},
 	{Name: "audit.graphqls", Input: sourceData("audit.graphqls"), BuiltIn: false},

@@ -37,7 +37,7 @@ type env struct {
 
 func newEnv(t testing.TB, db *bun.DB) *env {
 	t.Helper()
-	return newEnvWith(t, db, func(o *graph.Options) { o.Introspection = true })
+	return newEnvWith(t, db, func(o *graph.Options) { o.Introspection = graph.IntrospectionPublic })
 }
 
 func newEnvWith(t testing.TB, db *bun.DB, configure func(*graph.Options)) *env {

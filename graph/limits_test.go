@@ -109,7 +109,7 @@ func TestLimits(t *testing.T) {
 
 func TestIntrospectionAndPersistedQueries(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *bun.DB) {
-		off := newEnvWith(t, db, func(o *graph.Options) {})
+		off := newEnvWith(t, db, func(o *graph.Options) { o.Introspection = graph.IntrospectionOff })
 		tok, _ := off.signup("intro@example.com")
 		if r := off.do(tok, `{ __schema { queryType { name } } }`, nil); len(r.Errors) == 0 {
 			t.Fatalf("introspection on by default: %s", r.Raw)

@@ -71,8 +71,10 @@ var page = template.Must(template.New("page").Parse(`<!doctype html>
 
 // Handler serves the playground page for the GraphQL endpoint (a path such
 // as "/graphql"). The page loads its files from endpoint + "/assets", where
-// the router mounts Assets. A token pasted into GraphiQL's headers editor,
-// as {"Authorization": "Bearer …"}, is sent with every request.
+// the router mounts Assets, and the schema from endpoint +
+// "/schema.graphql" (so it needs no introspection). Its Sign in panel puts
+// the access token in GraphiQL's headers editor, as {"Authorization":
+// "Bearer …"}, which is sent with every request.
 func Handler(title, endpoint string) http.Handler {
 	endpoint = strings.TrimRight(endpoint, "/")
 	data := struct{ Title, Endpoint, Assets, Version string }{title, endpoint, endpoint + "/assets", version}

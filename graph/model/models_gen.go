@@ -7,121 +7,190 @@ import (
 	"time"
 )
 
+// One page of the audit trail, newest first (Relay connection).
 type AuditEventConnection struct {
-	Edges      []*AuditEventEdge    `json:"edges"`
-	Nodes      []*models.AuditEvent `json:"nodes"`
-	PageInfo   *PageInfo            `json:"pageInfo"`
-	TotalCount int                  `json:"totalCount"`
+	// The page's events with their cursors.
+	Edges []*AuditEventEdge `json:"edges"`
+	// The page's events, without cursors.
+	Nodes []*models.AuditEvent `json:"nodes"`
+	// Cursors and whether more pages exist.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many events match the filter across all pages (computed only when asked for).
+	TotalCount int `json:"totalCount"`
 }
 
+// One audit event of a page, with its cursor.
 type AuditEventEdge struct {
-	Cursor string             `json:"cursor"`
-	Node   *models.AuditEvent `json:"node"`
+	// Opaque cursor of this event, for after or before.
+	Cursor string `json:"cursor"`
+	// The event.
+	Node *models.AuditEvent `json:"node"`
 }
 
+// Narrows the audit trail; the conditions given must all hold.
 type AuditEventFilter struct {
+	// Only events of this acting user.
 	UserID *string `json:"userId,omitempty"`
 	// patient, mapping or user.
-	RecordType *string             `json:"recordType,omitempty"`
-	RecordID   *string             `json:"recordId,omitempty"`
-	Action     *models.AuditAction `json:"action,omitempty"`
+	RecordType *string `json:"recordType,omitempty"`
+	// Only events about the record with this id (use with recordType).
+	RecordID *string `json:"recordId,omitempty"`
+	// Only events of this action.
+	Action *models.AuditAction `json:"action,omitempty"`
 	// Events at or after this time.
 	Since *time.Time `json:"since,omitempty"`
 	// Events before this time.
 	Until *time.Time `json:"until,omitempty"`
 }
 
+// The result of signing in, registering, refreshing or changing a password: the account and a fresh token pair.
 type AuthPayload struct {
-	User   *models.User `json:"user"`
-	Tokens *TokenPair   `json:"tokens"`
+	// The signed-in account.
+	User *models.User `json:"user"`
+	// A new access and refresh token pair.
+	Tokens *TokenPair `json:"tokens"`
 }
 
+// One page of the doctor directory, newest first (Relay connection).
 type DoctorConnection struct {
-	Edges      []*DoctorEdge    `json:"edges"`
-	Nodes      []*models.Doctor `json:"nodes"`
-	PageInfo   *PageInfo        `json:"pageInfo"`
-	TotalCount int              `json:"totalCount"`
+	// The page's doctors with their cursors.
+	Edges []*DoctorEdge `json:"edges"`
+	// The page's doctors, without cursors.
+	Nodes []*models.Doctor `json:"nodes"`
+	// Cursors and whether more pages exist.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many doctors match the filter across all pages (computed only when asked for).
+	TotalCount int `json:"totalCount"`
 }
 
+// One doctor of a page, with its cursor.
 type DoctorEdge struct {
-	Cursor string         `json:"cursor"`
-	Node   *models.Doctor `json:"node"`
+	// Opaque cursor of this doctor, for after or before.
+	Cursor string `json:"cursor"`
+	// The doctor.
+	Node *models.Doctor `json:"node"`
 }
 
+// Narrows the doctor directory; the conditions given must all hold.
 type DoctorFilter struct {
-	// Case-insensitive substring of the full name, specialization or city.
-	Search         *string                `json:"search,omitempty"`
+	// Case-insensitive substring of the full name, specialization or city, up to 200 characters.
+	Search *string `json:"search,omitempty"`
+	// Only doctors of this specialty.
 	Specialization *models.Specialization `json:"specialization,omitempty"`
-	City           *string                `json:"city,omitempty"`
-	IsAvailable    *bool                  `json:"isAvailable,omitempty"`
-	MinExperience  *int                   `json:"minExperience,omitempty"`
-	MaxFee         *float64               `json:"maxFee,omitempty"`
+	// Only doctors practising in this city (case-insensitive exact match).
+	City *string `json:"city,omitempty"`
+	// Only doctors taking (true) or not taking (false) new patients.
+	IsAvailable *bool `json:"isAvailable,omitempty"`
+	// Only doctors with at least this many years of practice.
+	MinExperience *int `json:"minExperience,omitempty"`
+	// Only doctors whose consultation fee is at most this amount (clinic's currency).
+	MaxFee *float64 `json:"maxFee,omitempty"`
 }
 
+// One page of the assignments of the viewer's patients, newest first (Relay connection).
 type MappingConnection struct {
-	Edges      []*MappingEdge    `json:"edges"`
-	Nodes      []*models.Mapping `json:"nodes"`
-	PageInfo   *PageInfo         `json:"pageInfo"`
-	TotalCount int               `json:"totalCount"`
+	// The page's assignments with their cursors.
+	Edges []*MappingEdge `json:"edges"`
+	// The page's assignments, without cursors.
+	Nodes []*models.Mapping `json:"nodes"`
+	// Cursors and whether more pages exist.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many assignments match the filter across all pages (computed only when asked for).
+	TotalCount int `json:"totalCount"`
 }
 
+// One assignment of a page, with its cursor.
 type MappingEdge struct {
-	Cursor string          `json:"cursor"`
-	Node   *models.Mapping `json:"node"`
+	// Opaque cursor of this assignment, for after or before.
+	Cursor string `json:"cursor"`
+	// The assignment.
+	Node *models.Mapping `json:"node"`
 }
 
+// Narrows the assignment list; the conditions given must all hold.
 type MappingFilter struct {
-	PatientID *string               `json:"patientId,omitempty"`
-	DoctorID  *string               `json:"doctorId,omitempty"`
-	Status    *models.MappingStatus `json:"status,omitempty"`
-	// Case-insensitive substring of the patient's or the doctor's full name.
+	// Only assignments of this patient (one of the viewer's).
+	PatientID *string `json:"patientId,omitempty"`
+	// Only assignments to this doctor.
+	DoctorID *string `json:"doctorId,omitempty"`
+	// Only assignments with this status.
+	Status *models.MappingStatus `json:"status,omitempty"`
+	// Case-insensitive substring of the patient's or the doctor's full name, up to 200 characters.
 	Search *string `json:"search,omitempty"`
 }
 
+// A new assignment of a doctor to one of the viewer's patients.
 type MappingInput struct {
-	PatientID string  `json:"patientId"`
-	DoctorID  string  `json:"doctorId"`
-	Reason    *string `json:"reason,omitempty"`
-	Notes     *string `json:"notes,omitempty"`
+	// The patient: one the viewer sees (NOT_FOUND otherwise).
+	PatientID string `json:"patientId"`
+	// The doctor: any in the directory; a pair already assigned is BAD_USER_INPUT on doctor.
+	DoctorID string `json:"doctorId"`
+	// Why the doctor is assigned, up to 2,000 characters.
+	Reason *string `json:"reason,omitempty"`
+	// Notes about the assignment, up to 5,000 characters.
+	Notes *string `json:"notes,omitempty"`
 	// Defaults to ACTIVE.
 	Status *models.MappingStatus `json:"status,omitempty"`
 }
 
+// The write operations. register, login and refreshToken work without a token; every other field needs a signed-in user. Invalid input fails with BAD_USER_INPUT, extensions.fields naming every failing field.
 type Mutation struct {
 }
 
+// Where a page sits in its list: cursors to continue from and whether more pages exist.
 type PageInfo struct {
-	HasNextPage     bool    `json:"hasNextPage"`
-	HasPreviousPage bool    `json:"hasPreviousPage"`
-	StartCursor     *string `json:"startCursor,omitempty"`
-	EndCursor       *string `json:"endCursor,omitempty"`
+	// True when more items follow this page: pass endCursor as after to get them.
+	HasNextPage bool `json:"hasNextPage"`
+	// True when items come before this page: pass startCursor as before (with last) to get them.
+	HasPreviousPage bool `json:"hasPreviousPage"`
+	// Cursor of the first item of the page; null when the page is empty.
+	StartCursor *string `json:"startCursor,omitempty"`
+	// Cursor of the last item of the page; null when the page is empty.
+	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// One page of the viewer's patients, newest first (Relay connection).
 type PatientConnection struct {
-	Edges      []*PatientEdge    `json:"edges"`
-	Nodes      []*models.Patient `json:"nodes"`
-	PageInfo   *PageInfo         `json:"pageInfo"`
-	TotalCount int               `json:"totalCount"`
+	// The page's patients with their cursors.
+	Edges []*PatientEdge `json:"edges"`
+	// The page's patients, without cursors.
+	Nodes []*models.Patient `json:"nodes"`
+	// Cursors and whether more pages exist.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many patients match the filter across all pages (computed only when asked for).
+	TotalCount int `json:"totalCount"`
 }
 
+// One patient of a page, with its cursor.
 type PatientEdge struct {
-	Cursor string          `json:"cursor"`
-	Node   *models.Patient `json:"node"`
+	// Opaque cursor of this patient, for after or before.
+	Cursor string `json:"cursor"`
+	// The patient.
+	Node *models.Patient `json:"node"`
 }
 
+// Narrows the patient list; the conditions given must all hold.
 type PatientFilter struct {
-	// Case-insensitive substring of the full name, email or phone.
-	Search     *string            `json:"search,omitempty"`
-	Gender     *models.Gender     `json:"gender,omitempty"`
-	City       *string            `json:"city,omitempty"`
-	IsActive   *bool              `json:"isActive,omitempty"`
+	// Case-insensitive substring of the full name, email or phone, up to 200 characters.
+	Search *string `json:"search,omitempty"`
+	// Only patients of this gender.
+	Gender *models.Gender `json:"gender,omitempty"`
+	// Only patients in this city (case-insensitive exact match).
+	City *string `json:"city,omitempty"`
+	// Only active (true) or inactive (false) patients.
+	IsActive *bool `json:"isActive,omitempty"`
+	// Only patients of this blood group.
 	BloodGroup *models.BloodGroup `json:"bloodGroup,omitempty"`
 }
 
+// The read operations. Every field but __typename and the introspection fields (__schema, __type) needs a signed-in user (Authorization: Bearer <access token>); without one it fails with UNAUTHENTICATED.
 type Query struct {
 }
 
+// A pair of JWTs (HS256). Send access as Authorization: Bearer <access>; spend refresh with refreshToken when access expires.
 type TokenPair struct {
-	Access  string `json:"access"`
+	// Access token: valid for 1 hour by default; sent with every request as Authorization: Bearer <token>.
+	Access string `json:"access"`
+	// Refresh token: valid for 7 days by default and usable once; refreshToken returns a new pair, logout revokes it.
 	Refresh string `json:"refresh"`
 }
