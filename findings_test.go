@@ -59,7 +59,7 @@ func openNode(t *testing.T, where string, env map[string]string) *node {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { a.notifier.Listen(ctx, cfg.DatabaseURL, a.log); close(done) }()
+	go func() { a.notifier.Listen(ctx, a.db, a.log); close(done) }()
 	srv := httptest.NewServer(a.routes())
 	t.Cleanup(func() {
 		srv.Close()

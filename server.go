@@ -222,7 +222,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	}
 	a.log.Info("listening", "addr", ln.Addr().String(), "graphql", "/graphql", "rest", "/api/", "admin", "/admin/")
 	go a.purgeTokens(ctx)
-	go a.notifier.Listen(ctx, a.cfg.DatabaseURL, a.log)
+	go a.notifier.Listen(ctx, a.db, a.log)
 	sealed := make(chan struct{})
 	go func() { a.audit.RunSealer(ctx, time.Second, a.log); close(sealed) }()
 	defer func() { <-sealed }()

@@ -471,13 +471,13 @@ func TestAuditEvents(t *testing.T) {
 				}
 				ms = append(ms, m.ID)
 			}
-			got, err := s.Doctors.ByPatientIDs(reqCtx("d-bypatient"), alice, []int64{p.ID, ids[2]}, nil)
+			got, err := s.Mappings.ByPatientIDs(reqCtx("d-bypatient"), alice, []int64{p.ID, ids[2]}, nil)
 			if err != nil || len(got[p.ID]) != 2 {
 				t.Fatalf("doctors %v: %v", got, err)
 			}
 			want(t, "d-bypatient", alice, fmt.Sprintf("read mapping:%d mapping:%d", ms[0], ms[1]))
 			// Bob sees no patient of alice's: no doctor, no event.
-			if got, err := s.Doctors.ByPatientIDs(reqCtx("d-bypatient-bob"), bob, []int64{p.ID}, nil); err != nil || len(got) != 0 {
+			if got, err := s.Mappings.ByPatientIDs(reqCtx("d-bypatient-bob"), bob, []int64{p.ID}, nil); err != nil || len(got) != 0 {
 				t.Fatalf("bob: %v %v", got, err)
 			}
 			want(t, "d-bypatient-bob", bob, "")
