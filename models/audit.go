@@ -25,11 +25,14 @@ const (
 	AuditLoginFailed AuditAction = "login_failed"
 	AuditLogout      AuditAction = "logout"
 	AuditTokenReuse  AuditAction = "token_reuse"
+	// AuditImport records a row written by import-django.
+	AuditImport AuditAction = "import"
 )
 
 // AuditActions lists every AuditAction.
 var AuditActions = []AuditAction{
 	AuditRead, AuditCreate, AuditUpdate, AuditDelete, AuditLogin, AuditLoginFailed, AuditLogout, AuditTokenReuse,
+	AuditImport,
 }
 
 // IsValid reports whether a is one of AuditActions.
