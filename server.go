@@ -7,6 +7,7 @@
 //	                            with DJANGO_SUPERUSER_EMAIL/_PASSWORD/_NAME)
 //	healthcare verify-audit     seal and check the audit trail's hash chain
 //	healthcare rotate-keys      re-seal medical fields under FIELD_ENCRYPTION_KEY
+//	healthcare import-django    import a Django reference database (SOURCE)
 //
 // With no configuration it uses an embedded SQLite file; DATABASE_URL (or the
 // DB_* variables) selects PostgreSQL. See .env.example for every setting.
@@ -57,12 +58,12 @@ func run(ctx context.Context, args []string) error {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
-	case "serve", "migrate", "createsuperuser", "verify-audit", "rotate-keys":
+	case "serve", "migrate", "createsuperuser", "verify-audit", "rotate-keys", "import-django":
 	case "-h", "--help", "help":
-		fmt.Println("usage: healthcare [serve | migrate | createsuperuser [--noinput] | verify-audit | rotate-keys]")
+		fmt.Println("usage: healthcare [serve | migrate | createsuperuser [--noinput] | verify-audit | rotate-keys | import-django SOURCE]")
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (serve, migrate, createsuperuser, verify-audit, rotate-keys)", cmd)
+		return fmt.Errorf("unknown command %q (serve, migrate, createsuperuser, verify-audit, rotate-keys, import-django)", cmd)
 	}
 	cfg, err := loadConfig(envWithDotenv(".env"))
 	if err != nil {
@@ -81,6 +82,8 @@ func run(ctx context.Context, args []string) error {
 		return createSuperuser(ctx, a.auth, args, os.Stdin, os.Stdout)
 	case "verify-audit":
 		return verifyAudit(ctx, a, os.Stdout)
+	case "import-django":
+		return importDjango(ctx, a, args, os.Stdout, os.Stderr)
 	case "rotate-keys":
 		n, err := database.RotateFieldKeys(ctx, a.db, 500)
 		if err != nil {
