@@ -356,13 +356,14 @@ func convertPatient(v []any, today models.Date, seal func(string) (*string, erro
 	r.EmergencyContactName = optional(*in.EmergencyContactName)
 	r.EmergencyContactPhone = optional(*in.EmergencyContactPhone)
 	r.EmergencyContactRelation = optional(*in.EmergencyContactRelation)
-	for dst, src := range map[**string]string{
-		&r.MedicalHistory: *in.MedicalHistory, &r.Allergies: *in.Allergies, &r.CurrentMedications: *in.CurrentMedications,
-	} {
-		if src == "" {
+	for _, f := range [...]struct {
+		dst **string
+		src string
+	}{{&r.MedicalHistory, *in.MedicalHistory}, {&r.Allergies, *in.Allergies}, {&r.CurrentMedications, *in.CurrentMedications}} {
+		if f.src == "" {
 			continue
 		}
-		if *dst, err = seal(src); err != nil {
+		if *f.dst, err = seal(f.src); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -149,9 +149,16 @@ func TestImport(t *testing.T) {
 				ctx := context.Background()
 
 				t.Run("dry_run_writes_nothing", func(t *testing.T) {
-					rep, problems, err := importRun(t, src.url, db, c, djangoimport.Options{DryRun: true})
+					var progress strings.Builder
+					rep, problems, err := importRun(t, src.url, db, c, djangoimport.Options{DryRun: true, Progress: &progress})
 					if err != nil {
 						t.Fatal(err)
+					}
+					// Not a terminal: one line per table.
+					if lines := strings.Split(strings.TrimSpace(progress.String()), "\n"); len(lines) != 4 ||
+						!strings.HasPrefix(lines[2], "patients_patient") || !strings.Contains(lines[2], "7/7 rows (100%)") ||
+						!strings.Contains(lines[2], "rows/s in ") || strings.Contains(progress.String(), "\r") {
+						t.Errorf("progress:\n%s", progress.String())
 					}
 					if !equal(problems, wantProblems) {
 						t.Fatalf("problems:\n%s\nwant:\n%s", strings.Join(problems, "\n"), strings.Join(wantProblems, "\n"))

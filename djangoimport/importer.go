@@ -38,9 +38,10 @@ type Options struct {
 	SkipInvalid bool
 	// BatchSize is the rows of one transaction (default 5000).
 	BatchSize int
-	// Progress receives progress lines (nil: none). With Live set (a
-	// terminal) one line is redrawn as rows go by, with the rate and the
-	// time left; otherwise one line per table when it is done.
+	// Progress receives progress lines (nil: none): rows read of each
+	// table, the rate and the time left. With Live set (a terminal) one line
+	// is redrawn as rows go by; otherwise a line every 30 seconds of a long
+	// table, and one when each table is done.
 	Progress io.Writer
 	Live     bool
 	// OnProblem is called with every refused row and every note, as they
@@ -161,6 +162,7 @@ func (im *Importer) Run(ctx context.Context) (*Report, error) {
 		r.res = &rep.Tables[i]
 		r.refused[s.src.name] = map[int64]bool{}
 		start := time.Now()
+		r.lastDraw = start
 		var after, top int64
 		for {
 			rows, err := im.Source.batch(ctx, s.src, after, im.BatchSize)
@@ -540,10 +542,14 @@ func finish[T any, PT interface {
 // line per table otherwise.
 func (r *run) progress(done bool) {
 	w := r.Progress
-	if w == nil || (!done && !r.Live) {
+	if w == nil {
 		return
 	}
-	if !done && time.Since(r.lastDraw) < 250*time.Millisecond {
+	every := 30 * time.Second
+	if r.Live {
+		every = 250 * time.Millisecond
+	}
+	if !done && time.Since(r.lastDraw) < every {
 		return
 	}
 	r.lastDraw = time.Now()
@@ -565,8 +571,11 @@ func (r *run) progress(done bool) {
 		eta := time.Duration(float64(t.Total-t.Read) / rate * float64(time.Second))
 		fmt.Fprintf(&b, ", %s left", eta.Round(time.Second))
 	}
-	if done {
+	switch {
+	case done:
 		fmt.Fprintf(&b, " in %s\n", t.Elapsed.Round(time.Millisecond))
+	case !r.Live:
+		b.WriteString("\n")
 	}
 	_, _ = io.WriteString(w, b.String())
 }
