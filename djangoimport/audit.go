@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
 // Sealer encrypts a medical field for storage, under the current field key.
@@ -40,11 +42,19 @@ const auditChunk = 2000
 
 // RecordImport implements Auditor.
 func (a AuditTable) RecordImport(ctx context.Context, db bun.IDB, recordType string, ids []int64) error {
+	const ua = "healthcare import-django"
 	d := db.Dialect()
+	if d.Name() == dialect.PG {
+		// One short statement that PostgreSQL expands itself, not thousands
+		// of VALUES tuples to parse.
+		_, err := db.ExecContext(ctx, `INSERT INTO audit_events (occurred_at, user_id, action, fields, ip, user_agent, request_id, record_type, record_id)
+SELECT ?, NULL, 'import', '', '', ?, ?, ?, unnest(?::bigint[])`, time.Now().UTC(), ua, a.Run, recordType, pgdialect.Array(ids))
+		return err
+	}
 	head := []byte("(")
 	head = d.AppendTime(head, time.Now().UTC())
 	head = append(head, ", NULL, 'import', '', '', "...)
-	head = d.AppendString(head, "healthcare import-django")
+	head = d.AppendString(head, ua)
 	head = append(head, ", "...)
 	head = d.AppendString(head, a.Run)
 	head = append(head, ", "...)

@@ -205,6 +205,8 @@ type mappingRow struct {
 	CreatedBy     int64     `bun:"created_by"`
 	CreatedAt     time.Time `bun:"created_at"`
 	UpdatedAt     time.Time `bun:"updated_at"`
+	// patientOwner stands in for CreatedBy when assigned_by was not imported.
+	patientOwner int64 `bun:"-"`
 }
 
 var mappingColumns = []string{"id", "patient_id", "doctor_id", "reason", "notes", "status", "created_by", "created_at", "updated_at"}
@@ -489,9 +491,9 @@ func convertMapping(v []any) (*mappingRow, *Problem) {
 	if r.UpdatedAt, ok, err = timestamp(v[5]); err != nil || !ok {
 		addField(&p.Fields, "updated_at", "Enter a valid date and time.")
 	}
+	r.patientOwner, _, _ = integer(v[9])
+	r.CreatedBy = r.patientOwner
 	if owner, ok, _ := integer(v[6]); ok {
-		r.CreatedBy = owner
-	} else if owner, ok, _ := integer(v[9]); ok {
 		r.CreatedBy = owner
 	}
 	if p.Fields != nil {

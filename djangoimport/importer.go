@@ -108,6 +108,8 @@ type run struct {
 	// claimed maps each unique value (users' and doctors' emails, license
 	// numbers) met in this run to the id that has it.
 	claimed  map[string]int64
+	start    time.Time // of the current table
+	before   int64     // the table's refused rows before the current batch
 	lastDraw time.Time
 }
 
@@ -130,12 +132,20 @@ func (im *Importer) Run(ctx context.Context) (*Report, error) {
 	steps := []struct {
 		src    table
 		target string
-		batch  func(ctx context.Context, rows [][]any) error
+		run    func(ctx context.Context) (top int64, err error)
 	}{
-		{usersTable, "users", r.users},
-		{doctorsTable, "doctors", r.doctors},
-		{patientsTable, "patients", r.patients},
-		{mappingsTable, "mappings", r.mappings},
+		{usersTable, "users", func(ctx context.Context) (int64, error) {
+			return pipeline(ctx, r, usersTable, r.prepareUsers, r.users)
+		}},
+		{doctorsTable, "doctors", func(ctx context.Context) (int64, error) {
+			return pipeline(ctx, r, doctorsTable, r.prepareDoctors, r.doctors)
+		}},
+		{patientsTable, "patients", func(ctx context.Context) (int64, error) {
+			return pipeline(ctx, r, patientsTable, r.preparePatients, r.patients)
+		}},
+		{mappingsTable, "mappings", func(ctx context.Context) (int64, error) {
+			return pipeline(ctx, r, mappingsTable, r.prepareMappings, r.mappings)
+		}},
 	}
 	rep := &Report{DryRun: im.DryRun}
 	for _, s := range steps {
@@ -161,33 +171,14 @@ func (im *Importer) Run(ctx context.Context) (*Report, error) {
 	for i, s := range steps {
 		r.res = &rep.Tables[i]
 		r.refused[s.src.name] = map[int64]bool{}
-		start := time.Now()
-		r.lastDraw = start
-		var after, top int64
-		for {
-			rows, err := im.Source.batch(ctx, s.src, after, im.BatchSize)
-			if err != nil {
-				return rep, err
-			}
-			if len(rows) == 0 {
-				break
-			}
-			after, _, _ = integer(rows[len(rows)-1][0])
-			top = max(top, after)
-			r.res.Read += int64(len(rows))
-			if err := s.batch(ctx, rows); err != nil {
-				r.res.Elapsed = time.Since(start)
-				r.progress(true)
-				return rep, err
-			}
-			r.res.Elapsed = time.Since(start)
-			r.progress(false)
-			if len(rows) < im.BatchSize {
-				break
-			}
-		}
-		r.res.Elapsed = time.Since(start)
+		r.start = time.Now()
+		r.lastDraw = r.start
+		top, err := s.run(ctx)
+		r.res.Elapsed = time.Since(r.start)
 		r.progress(true)
+		if err != nil {
+			return rep, err
+		}
 		if !im.DryRun {
 			if err := r.t.advanceSequence(ctx, s.target, top); err != nil {
 				return rep, err
@@ -195,6 +186,82 @@ func (im *Importer) Run(ctx context.Context) (*Report, error) {
 		}
 	}
 	return rep, nil
+}
+
+// item is one converted row with the notes about it (reported only if the
+// row is written).
+type item[R any] struct {
+	row   R
+	notes []Problem
+}
+
+// prepared is one batch after conversion: what the database has not been
+// asked about yet.
+type prepared[R any] struct {
+	read    int
+	lo, hi  int64
+	items   []item[R]
+	refused []Problem // rows that failed validation
+	err     error
+}
+
+// pipeline walks table t in batches: one goroutine reads a batch and
+// converts it (prep: validation and sealing, no database of ours) while
+// the caller's goroutine checks the previous one against our database and
+// writes it (apply). Reading the source and writing ours overlap, and so do
+// the CPU work and the database's. It returns the highest id read.
+func pipeline[R any](ctx context.Context, r *run, t table, prep func([][]any) (*prepared[R], error), apply func(context.Context, *prepared[R]) error) (int64, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch := make(chan *prepared[R], 1)
+	go func() {
+		defer close(ch)
+		var after int64
+		for {
+			rows, err := r.Source.batch(ctx, t, after, r.BatchSize)
+			var p *prepared[R]
+			switch {
+			case err != nil:
+				p = &prepared[R]{err: err}
+			case len(rows) == 0:
+				return
+			default:
+				if p, err = prep(rows); err != nil {
+					p = &prepared[R]{err: err}
+				} else {
+					p.read = len(rows)
+					p.lo, p.hi = span(rows)
+					after = p.hi
+				}
+			}
+			select {
+			case ch <- p:
+			case <-ctx.Done():
+				return
+			}
+			if p.err != nil || len(rows) < r.BatchSize {
+				return
+			}
+		}
+	}()
+	var top int64
+	for p := range ch {
+		if p.err != nil {
+			return top, p.err
+		}
+		r.res.Read += int64(p.read)
+		top = max(top, p.hi)
+		r.before = r.res.Refused
+		for _, pr := range p.refused {
+			r.problem(pr)
+		}
+		if err := apply(ctx, p); err != nil {
+			return top, err
+		}
+		r.res.Elapsed = time.Since(r.start)
+		r.progress(false)
+	}
+	return top, ctx.Err()
 }
 
 // problem reports p (a refusal or a note) and counts it.
@@ -251,21 +318,28 @@ func (r *run) audit(ctx context.Context, recordType string, ids []int64) func(tx
 	return func(tx bun.Tx) error { return r.Audit.RecordImport(ctx, tx, recordType, ids) }
 }
 
-func (r *run) users(ctx context.Context, rows [][]any) error {
-	before := r.res.Refused
-	lo, hi := span(rows)
-	present, err := r.t.present(ctx, "users", "email", lo, hi)
+func (r *run) prepareUsers(rows [][]any) (*prepared[*userRow], error) {
+	p := &prepared[*userRow]{}
+	for _, v := range rows {
+		u, bad, notes := convertUser(v, r.now)
+		if bad != nil {
+			p.refused = append(p.refused, *bad)
+			continue
+		}
+		p.items = append(p.items, item[*userRow]{u, notes})
+	}
+	return p, nil
+}
+
+func (r *run) users(ctx context.Context, p *prepared[*userRow]) error {
+	present, err := r.t.present(ctx, "users", "email", p.lo, p.hi)
 	if err != nil {
 		return err
 	}
-	var out []*userRow
+	var out []item[*userRow]
 	var emails []string
-	for _, v := range rows {
-		u, p, notes := convertUser(v, r.now)
-		if p != nil {
-			r.problem(*p)
-			continue
-		}
+	for _, it := range p.items {
+		u := it.row
 		if email, ok := present[u.ID]; ok {
 			if email == u.Email {
 				r.res.Present++
@@ -278,43 +352,56 @@ func (r *run) users(ctx context.Context, rows [][]any) error {
 			r.refuse(TableUsers, u.ID, "email", fmt.Sprintf("A user with this email already exists (id %d; emails are compared lower-cased).", first))
 			continue
 		}
-		for _, n := range notes {
-			r.problem(n)
-		}
-		out = append(out, u)
+		out = append(out, it)
 		emails = append(emails, u.Email)
 	}
 	taken, err := r.t.taken(ctx, "users", "email", emails)
 	if err != nil {
 		return err
 	}
-	kept := out[:0]
-	for _, u := range out {
+	var kept []*userRow
+	for _, it := range out {
+		u := it.row
 		if id, ok := taken[u.Email]; ok && id != u.ID {
 			r.refuse(TableUsers, u.ID, "email", fmt.Sprintf("A user with this email already exists (id %d here).", id))
 			continue
 		}
+		r.notes(it.notes)
 		kept = append(kept, u)
 	}
-	return finish(r, ctx, before, "users", userColumns, kept, models.AuditUser, func(u *userRow) int64 { return u.ID })
+	return finish(r, ctx, "users", userColumns, kept, models.AuditUser, func(u *userRow) int64 { return u.ID })
 }
 
-func (r *run) doctors(ctx context.Context, rows [][]any) error {
-	before := r.res.Refused
-	lo, hi := span(rows)
-	present, err := r.t.present(ctx, "doctors", "license_number", lo, hi)
+// notes reports the notes of a row that is kept.
+func (r *run) notes(ns []Problem) {
+	for _, n := range ns {
+		r.problem(n)
+	}
+}
+
+func (r *run) prepareDoctors(rows [][]any) (*prepared[*doctorRow], error) {
+	p := &prepared[*doctorRow]{}
+	for _, v := range rows {
+		d, bad, notes := convertDoctor(v, r.today)
+		if bad != nil {
+			p.refused = append(p.refused, *bad)
+			continue
+		}
+		p.items = append(p.items, item[*doctorRow]{d, notes})
+	}
+	return p, nil
+}
+
+func (r *run) doctors(ctx context.Context, p *prepared[*doctorRow]) error {
+	present, err := r.t.present(ctx, "doctors", "license_number", p.lo, p.hi)
 	if err != nil {
 		return err
 	}
-	var out []*doctorRow
+	var out []item[*doctorRow]
 	var emails, licenses []string
 	owners := map[int64]bool{}
-	for _, v := range rows {
-		d, p, notes := convertDoctor(v, r.today)
-		if p != nil {
-			r.problem(*p)
-			continue
-		}
+	for _, it := range p.items {
+		d := it.row
 		if lic, ok := present[d.ID]; ok {
 			if lic == d.LicenseNumber {
 				r.res.Present++
@@ -334,10 +421,7 @@ func (r *run) doctors(ctx context.Context, rows [][]any) error {
 			r.problem(Problem{Table: TableDoctors, ID: d.ID, Refused: true, Fields: fields})
 			continue
 		}
-		for _, n := range notes {
-			r.problem(n)
-		}
-		out = append(out, d)
+		out = append(out, it)
 		emails = append(emails, d.Email)
 		licenses = append(licenses, d.LicenseNumber)
 		if d.CreatedBy != nil {
@@ -356,8 +440,9 @@ func (r *run) doctors(ctx context.Context, rows [][]any) error {
 	if err != nil {
 		return err
 	}
-	kept := out[:0]
-	for _, d := range out {
+	var kept []*doctorRow
+	for _, it := range out {
+		d := it.row
 		var fields map[string][]string
 		if id, ok := takenEmail[d.Email]; ok && id != d.ID {
 			addField(&fields, "email", fmt.Sprintf("A doctor with this email already exists (id %d here).", id))
@@ -369,6 +454,7 @@ func (r *run) doctors(ctx context.Context, rows [][]any) error {
 			r.problem(Problem{Table: TableDoctors, ID: d.ID, Refused: true, Fields: fields})
 			continue
 		}
+		r.notes(it.notes)
 		if d.CreatedBy != nil && !exists[*d.CreatedBy] {
 			r.problem(Problem{Table: TableDoctors, ID: d.ID,
 				Reason: fmt.Sprintf("created_by: user %d was not imported; imported without an owner (only superusers can change it)", *d.CreatedBy)})
@@ -376,7 +462,7 @@ func (r *run) doctors(ctx context.Context, rows [][]any) error {
 		}
 		kept = append(kept, d)
 	}
-	return finish(r, ctx, before, "doctors", doctorColumns, kept, recordDoctor, func(d *doctorRow) int64 { return d.ID })
+	return finish(r, ctx, "doctors", doctorColumns, kept, recordDoctor, func(d *doctorRow) int64 { return d.ID })
 }
 
 // owners returns which of the user ids are (or, in a dry run, would be)
@@ -400,13 +486,9 @@ func (r *run) owners(ctx context.Context, ids map[int64]bool) (map[int64]bool, e
 	return r.t.existing(ctx, "users", check)
 }
 
-func (r *run) patients(ctx context.Context, rows [][]any) error {
-	before := r.res.Refused
-	lo, hi := span(rows)
-	present, err := r.t.present(ctx, "patients", "created_by", lo, hi)
-	if err != nil {
-		return err
-	}
+// preparePatients converts and validates a batch of patients and seals
+// their medical fields (not in a dry run, which writes nothing).
+func (r *run) preparePatients(rows [][]any) (*prepared[*patientRow], error) {
 	seal := func(s string) (*string, error) {
 		if r.DryRun {
 			return &s, nil
@@ -417,17 +499,30 @@ func (r *run) patients(ctx context.Context, rows [][]any) error {
 		}
 		return &sealed, nil
 	}
-	var out []*patientRow
-	owners := map[int64]bool{}
+	p := &prepared[*patientRow]{}
 	for _, v := range rows {
-		pt, p, err := convertPatient(v, r.today, seal)
+		pt, bad, err := convertPatient(v, r.today, seal)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if p != nil {
-			r.problem(*p)
+		if bad != nil {
+			p.refused = append(p.refused, *bad)
 			continue
 		}
+		p.items = append(p.items, item[*patientRow]{row: pt})
+	}
+	return p, nil
+}
+
+func (r *run) patients(ctx context.Context, p *prepared[*patientRow]) error {
+	present, err := r.t.present(ctx, "patients", "created_by", p.lo, p.hi)
+	if err != nil {
+		return err
+	}
+	var out []*patientRow
+	owners := map[int64]bool{}
+	for _, it := range p.items {
+		pt := it.row
 		if owner, ok := present[pt.ID]; ok {
 			if owner == strconv.FormatInt(pt.CreatedBy, 10) {
 				r.res.Present++
@@ -451,25 +546,31 @@ func (r *run) patients(ctx context.Context, rows [][]any) error {
 		}
 		kept = append(kept, pt)
 	}
-	return finish(r, ctx, before, "patients", patientColumns, kept, models.AuditPatient, func(p *patientRow) int64 { return p.ID })
+	return finish(r, ctx, "patients", patientColumns, kept, models.AuditPatient, func(p *patientRow) int64 { return p.ID })
 }
 
-func (r *run) mappings(ctx context.Context, rows [][]any) error {
-	before := r.res.Refused
-	lo, hi := span(rows)
-	present, err := r.t.present(ctx, "mappings", r.pairExpr(), lo, hi)
+func (r *run) prepareMappings(rows [][]any) (*prepared[*mappingRow], error) {
+	p := &prepared[*mappingRow]{}
+	for _, v := range rows {
+		m, bad := convertMapping(v)
+		if bad != nil {
+			p.refused = append(p.refused, *bad)
+			continue
+		}
+		p.items = append(p.items, item[*mappingRow]{row: m})
+	}
+	return p, nil
+}
+
+func (r *run) mappings(ctx context.Context, p *prepared[*mappingRow]) error {
+	present, err := r.t.present(ctx, "mappings", r.pairExpr(), p.lo, p.hi)
 	if err != nil {
 		return err
 	}
 	var out []*mappingRow
 	owners := map[int64]bool{}
-	patientOwner := map[int64]int64{}
-	for _, v := range rows {
-		m, p := convertMapping(v)
-		if p != nil {
-			r.problem(*p)
-			continue
-		}
+	for _, it := range p.items {
+		m := it.row
 		if pair, ok := present[m.ID]; ok {
 			if pair == fmt.Sprintf("%d:%d", m.PatientID, m.DoctorID) {
 				r.res.Present++
@@ -489,8 +590,6 @@ func (r *run) mappings(ctx context.Context, rows [][]any) error {
 			r.problem(Problem{Table: TableMappings, ID: m.ID, Refused: true, Fields: fields})
 			continue
 		}
-		owner, _, _ := integer(v[9])
-		patientOwner[m.ID] = owner
 		out = append(out, m)
 		owners[m.CreatedBy] = true
 	}
@@ -502,10 +601,10 @@ func (r *run) mappings(ctx context.Context, rows [][]any) error {
 		if !exists[m.CreatedBy] {
 			// assigned_by is gone or was not imported: the patient's owner,
 			// who sees the mapping anyway, stands in.
-			m.CreatedBy = patientOwner[m.ID]
+			m.CreatedBy = m.patientOwner
 		}
 	}
-	return finish(r, ctx, before, "mappings", mappingColumns, out, models.AuditMapping, func(m *mappingRow) int64 { return m.ID })
+	return finish(r, ctx, "mappings", mappingColumns, out, models.AuditMapping, func(m *mappingRow) int64 { return m.ID })
 }
 
 // pairExpr reads a mapping's (patient, doctor) pair as "patient:doctor".
@@ -521,8 +620,8 @@ func (r *run) pairExpr() string {
 func finish[T any, PT interface {
 	*T
 	valuer
-}](r *run, ctx context.Context, before int64, table string, cols []string, rows []PT, recordType string, id func(PT) int64) error {
-	if err := r.stop(before); err != nil {
+}](r *run, ctx context.Context, table string, cols []string, rows []PT, recordType string, id func(PT) int64) error {
+	if err := r.stop(r.before); err != nil {
 		return err
 	}
 	if !r.DryRun {

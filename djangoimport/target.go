@@ -109,6 +109,13 @@ func write[T any, PT interface {
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	if t.pg {
+		// A batch's commit need not wait for its WAL flush: a crash can
+		// only lose the last batches whole, and running the import again
+		// writes them (it skips what is there). The setting ends with the
+		// transaction.
+		if _, err := tx.ExecContext(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+			return err
+		}
 		// The transaction is open on this very connection, so the COPY
 		// runs inside it.
 		err = conn.Raw(func(dc any) error {
