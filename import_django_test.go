@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -650,5 +651,96 @@ func compareUser(t *testing.T, base string, u *djangoUser) {
 		compareRecords(t, "GraphQL patient", patientFields, u.patients, nodes("patients"), true)
 		compareRecords(t, "GraphQL doctor", doctorFields, u.doctors, nodes("doctors"), true)
 		compareRecords(t, "GraphQL mapping", mappingFields, u.mappings, nodes("mappings"), true)
+	})
+}
+
+// TestImportDjangoCommand runs the import-django command on a small
+// hand-built Django database (no Python needed): its flags, its output, a
+// dry run and a real one.
+func TestImportDjangoCommand(t *testing.T) {
+	ctx := context.Background()
+	schema, err := os.ReadFile("djangoimport/testdata/django_sqlite.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "db.sqlite3")
+	src, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stmts := append(strings.Split(string(schema), ";\n"),
+		`INSERT INTO authentication_user VALUES (1, '!unusable', NULL, 0, 'asha@clinic.example', 'Asha Rao', 1, 0, '2026-01-05 09:00:00')`,
+		`INSERT INTO doctors_doctor (id, first_name, last_name, email, phone, date_of_birth, gender, specialization, qualification, license_number, experience_years, clinic_name, clinic_address, city, state, postal_code, country, consultation_fee, available_days, available_time, bio, languages_spoken, is_available, created_at, updated_at, created_by_id)
+		 VALUES (1, 'Kavya', 'Nair', 'kavya@hospital.com', '+919876543221', NULL, '', 'ENT', 'MS ENT', 'KA778', 8, '', '', '', '', '', '', 750.5, '', '', '', '', 1, '2026-01-20 12:00:00', '2026-01-20 12:00:00', 1)`,
+		`INSERT INTO patients_patient (id, first_name, last_name, email, phone, date_of_birth, gender, blood_group, address, city, state, postal_code, country, medical_history, allergies, current_medications, emergency_contact_name, emergency_contact_phone, emergency_contact_relation, is_active, created_at, updated_at, created_by_id)
+		 VALUES (1, 'Ravi', 'Rao', 'ravi@example.com', '9876543211', '1985-01-01', 'M', '', '', '', '', '', '', '', '', '', '', '', '', 1, '2026-02-10 08:30:00', '2026-02-10 08:30:00', 1)`,
+	)
+	for _, s := range stmts {
+		if strings.Contains(s, "CREATE") || strings.HasPrefix(strings.TrimSpace(s), "INSERT") {
+			if _, err := src.Exec(s); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+		}
+	}
+	src.Close()
+	a := testApp(t)
+	source := "sqlite://" + path
+	run := func(args ...string) (string, error) {
+		var out, progress bytes.Buffer
+		err := importDjango(ctx, a, args, &out, &progress)
+		return out.String() + progress.String(), err
+	}
+	count := func(table string) int {
+		var n int
+		if err := a.db.QueryRowContext(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	t.Run("bad_arguments", func(t *testing.T) {
+		for _, args := range [][]string{{}, {source, source}, {"--batch", "0", source}, {"--nope", source}, {"mysql://x@y/z"}, {"sqlite:///nonexistent/db.sqlite3"}} {
+			if out, err := run(args...); err == nil {
+				t.Errorf("import-django %v: no error\n%s", args, out)
+			}
+		}
+	})
+	t.Run("dry_run_flag_after_source", func(t *testing.T) {
+		out, err := run(source, "--dry-run")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{
+			"Dry run of the import of " + path + ": nothing was written.",
+			`doctors_doctor id=1: specialization: "ENT" is not one of ours; imported as OTHER`,
+			"patients_patient id=1 refused: phone: Enter a valid phone number",
+			"would import", "1 row was refused (listed above).",
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
+			}
+		}
+		if n := count("users"); n != 0 {
+			t.Errorf("dry run wrote %d users", n)
+		}
+	})
+	t.Run("refused_row_stops", func(t *testing.T) {
+		out, err := run(source)
+		if err == nil || !strings.Contains(err.Error(), "patients_patient: rows were refused") {
+			t.Fatalf("err = %v\n%s", err, out)
+		}
+		// The tables before it are imported; running again resumes.
+		if count("users") != 1 || count("doctors") != 1 || count("patients") != 0 {
+			t.Errorf("users %d, doctors %d, patients %d", count("users"), count("doctors"), count("patients"))
+		}
+	})
+	t.Run("skip_invalid", func(t *testing.T) {
+		out, err := run("--skip-invalid", source)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		if !strings.Contains(out, "Import of "+path) || count("patients") != 0 || count("users") != 1 {
+			t.Errorf("output:\n%s", out)
+		}
 	})
 }
