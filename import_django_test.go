@@ -62,6 +62,11 @@ func TestImportDjangoPeer(t *testing.T) {
 				} else if n, _ := body["data"].(map[string]any)["count"].(float64); int(n) != seed.rows {
 					t.Errorf("import events: %v, want %d (one per imported row)", n, seed.rows)
 				}
+				data := must(t, 200, "POST", srv.URL+"/graphql", tok, map[string]any{
+					"query": `{ auditEvents(first: 1, filter: {action: IMPORT, recordType: "patient"}) { totalCount nodes { action recordType } } }`})
+				if n, _ := lookup(data, "auditEvents.totalCount").(float64); int(n) != 5 {
+					t.Errorf("GraphQL patient import events: %v", data)
+				}
 			})
 			t.Run("wrong_password_refused", func(t *testing.T) {
 				st, _ := call(t, "POST", srv.URL+"/api/auth/login/", "", map[string]any{"email": seed.users[0].email, "password": seed.users[0].password + "x"})
