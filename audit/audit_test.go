@@ -451,7 +451,7 @@ func TestAuditEvents(t *testing.T) {
 			if n, all := count(t, models.AuditFilter{Since: &cut, Until: &future}), count(t, models.AuditFilter{Since: &past}); n != all-1 || n == 0 {
 				t.Errorf("range %d of %d", n, all)
 			}
-			if _, err := trail.List(ctx, root, models.AuditFilter{RecordType: "doctor"}, models.PageRequest{}); code(err) != models.CodeInvalid {
+			if _, err := trail.List(ctx, root, models.AuditFilter{RecordType: "nurse"}, models.PageRequest{}); code(err) != models.CodeInvalid {
 				t.Errorf("bad record type: %v", err)
 			}
 			if _, err := trail.List(ctx, root, models.AuditFilter{Since: &future, Until: &past}, models.PageRequest{}); code(err) != models.CodeInvalid {

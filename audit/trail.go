@@ -258,3 +258,32 @@ func (f *flushWriter) Flush() {
 		}
 	}
 }
+
+// Imports records the rows an import writes: per batch and record type,
+// "import" events naming every row (at most importEventRecords each),
+// written in the batch's transaction, the run named in their request id.
+// It is the writer import-django takes (djangoimport.Auditor).
+type Imports struct {
+	Trail *Trail
+	Run   string
+}
+
+// importEventRecords bounds the records one import event names.
+const importEventRecords = 1000
+
+// RecordImport records ids, of records of type recordType, as imported.
+func (im Imports) RecordImport(ctx context.Context, db bun.IDB, recordType string, ids []int64) error {
+	ctx = models.WithRequestInfo(ctx, models.RequestInfo{UserAgent: "healthcare import-django", RequestID: im.Run})
+	for len(ids) > 0 {
+		n := min(len(ids), importEventRecords)
+		refs := make([]models.AuditRef, n)
+		for i, id := range ids[:n] {
+			refs[i] = models.AuditRef{Type: recordType, ID: id}
+		}
+		if err := im.Trail.Record(ctx, db, models.AuditEntry{Action: models.AuditImport, Refs: refs}); err != nil {
+			return err
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
