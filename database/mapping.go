@@ -25,7 +25,7 @@ func ownMappings(v models.Viewer, alias string) func(bun.QueryBuilder) bun.Query
 		if v.Superuser {
 			return qb
 		}
-		return qb.Where("?.created_by = ?", bun.Ident(alias), v.UserID)
+		return ownerRange(qb, bun.Ident(alias+".created_by"), v.UserID)
 	}
 }
 
