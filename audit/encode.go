@@ -30,7 +30,7 @@ const (
 // read. A zero user id is NULL; record_id is set for an event about one
 // record only (Records names them all).
 func encode(d schema.Dialect, t time.Time, e models.AuditEntry, info models.RequestInfo) []byte {
-	records := models.RecordsOf(e.Refs)
+	records, n := models.RecordsOf(e.Refs)
 	fields := strings.Join(e.Fields, ",")
 	b := make([]byte, 0, 128+len(records)+len(fields)+len(info.UserAgent)+len(info.RequestID))
 	b = append(b, '(')
@@ -44,8 +44,8 @@ func encode(d schema.Dialect, t time.Time, e models.AuditEntry, info models.Requ
 	if len(e.Refs) > 0 {
 		typ = e.Refs[0].Type
 	}
-	if refs := records.Refs(); len(refs) == 1 {
-		id = refs[0].ID
+	if n == 1 {
+		id = e.Refs[0].ID
 	}
 	b = d.AppendString(b, typ)
 	b = append(b, ", "...)

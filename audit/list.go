@@ -76,24 +76,25 @@ func (a *Trail) List(ctx context.Context, v models.Viewer, f models.AuditFilter,
 	})
 }
 
-// recordMatch selects the events that name record (type, id): an older
-// event by its record_type and record_id, a newer one by its records (a
-// GIN index on PostgreSQL; a scan of the JSON on SQLite). Arguments: type,
+// recordMatch selects the events that name record (type, id): an event
+// about one record by its record_type and record_id (a B-tree index), one
+// about several (record_id NULL) by its records (a GIN index on PostgreSQL
+// that holds only those; a scan of the JSON on SQLite). Arguments: type,
 // id, type, id.
 func recordMatch(pg bool) string {
 	if pg {
-		return `(ae.record_type = ? AND ae.record_id = ?) OR (ae.records <> '' AND ae.records::jsonb @> jsonb_build_object(?::text, jsonb_build_array(?::bigint)))`
+		return `(ae.record_type = ? AND ae.record_id = ?) OR (ae.record_id IS NULL AND ae.records <> '' AND ae.records::jsonb @> jsonb_build_object(?::text, jsonb_build_array(?::bigint)))`
 	}
-	return `(ae.record_type = ? AND ae.record_id = ?) OR (ae.records <> '' AND EXISTS (SELECT 1 FROM json_each(ae.records, '$.' || ?) AS r WHERE r.value = ?))`
+	return `(ae.record_type = ? AND ae.record_id = ?) OR (ae.record_id IS NULL AND ae.records <> '' AND EXISTS (SELECT 1 FROM json_each(ae.records, '$.' || ?) AS r WHERE r.value = ?))`
 }
 
 // typeMatch selects the events that name a record of a type. Arguments:
 // type, type.
 func typeMatch(pg bool) string {
 	if pg {
-		return `ae.record_type = ? OR (ae.records <> '' AND ae.records::jsonb \? ?)`
+		return `ae.record_type = ? OR (ae.record_id IS NULL AND ae.records <> '' AND ae.records::jsonb \? ?)`
 	}
-	return `ae.record_type = ? OR (ae.records <> '' AND json_type(ae.records, '$.' || ?) IS NOT NULL)`
+	return `ae.record_type = ? OR (ae.record_id IS NULL AND ae.records <> '' AND json_type(ae.records, '$.' || ?) IS NOT NULL)`
 }
 
 // Existing returns which of the ids of records of type typ (patient or

@@ -200,10 +200,19 @@ func RequestInfoFrom(ctx context.Context) RequestInfo {
 // RecordID.
 type Records string
 
-// RecordsOf returns the Records of refs, each record once.
-func RecordsOf(refs []AuditRef) Records {
-	if len(refs) == 0 {
-		return ""
+// RecordsOf returns the Records of refs, each record once, and how many
+// records that is.
+func RecordsOf(refs []AuditRef) (Records, int) {
+	switch len(refs) {
+	case 0:
+		return "", 0
+	case 1:
+		b := make([]byte, 0, 32)
+		b = append(b, `{"`...)
+		b = append(b, refs[0].Type...)
+		b = append(b, `":[`...)
+		b = strconv.AppendInt(b, refs[0].ID, 10)
+		return Records(append(b, "]}"...)), 1
 	}
 	b := make([]byte, 0, 16+len(refs)*8)
 	b = append(b, '{')
@@ -238,7 +247,7 @@ func RecordsOf(refs []AuditRef) Records {
 		}
 	}
 	b = append(b, '}')
-	return Records(b)
+	return Records(b), len(seen)
 }
 
 // Refs returns the records r names, in the order they were written.
