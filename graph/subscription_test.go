@@ -1,0 +1,430 @@
+package graph_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/uptrace/bun"
+
+	"healthcare/auth"
+	"healthcare/database"
+	"healthcare/database/dbtest"
+	"healthcare/graph"
+	"healthcare/internal/apptest"
+	"healthcare/models"
+	"healthcare/web"
+)
+
+// newWSEnv serves the handler as the server mounts it, with net/http's read
+// and write timeouts at one second: a websocket must outlive them.
+func newWSEnv(t *testing.T, db *bun.DB, configure func(*graph.Options)) *env {
+	t.Helper()
+	app := apptest.New(t, db, apptest.Options{})
+	opts := graph.Options{Store: app.Store, Auth: app.Auth, Audit: app.Audit}
+	if configure != nil {
+		configure(&opts)
+	}
+	listen(t, app)
+	h := app.Auth.Middleware(graph.NewHandler(opts))
+	srv := httptest.NewUnstartedServer(middleware.RequestID(web.RequestInfo(web.Origin{})(h)))
+	srv.Config.ReadTimeout, srv.Config.WriteTimeout = time.Second, time.Second
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return &env{t: t, srv: srv, auth: app.Auth, store: app.Store, app: app, counter: &dbtest.Counter{}}
+}
+
+// listen hears the database's change notifications as the server does
+// (on PostgreSQL; on SQLite changes are delivered in-process only), and
+// waits until it does: until then subscriptions are refused, since other
+// nodes' changes would be missed.
+func listen(t *testing.T, app *apptest.App) {
+	t.Helper()
+	if !database.IsPostgres(app.DB) {
+		return
+	}
+	var name string
+	if err := app.DB.QueryRow("SELECT current_database()").Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(os.Getenv("TEST_DATABASE_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { app.Notifier.Listen(ctx, u.String(), app.Log); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	deadline := time.Now().Add(5 * time.Second)
+	for !app.Notifier.Connected() {
+		if time.Now().After(deadline) {
+			t.Fatal("change notifications did not connect")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// ws opens a websocket to the env's server, signed in with token, for the
+// length of test t.
+func (e *env) ws(t testing.TB, token string) *wsClient {
+	t.Helper()
+	c, _, err := dialWS(t, e.srv.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.connect(token)
+}
+
+const (
+	mappingSub = `subscription($p: ID) { mappingChanged(patientId: $p) { op mappingId patientId mapping { id status reason patient { id firstName } doctor { id } } } }`
+	patientSub = `subscription($id: ID!) { patientChanged(id: $id) { op patientId patient { id firstName allergies } } }`
+)
+
+func TestSubscriptions(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *bun.DB) {
+		e := newWSEnv(t, db, nil)
+		alice, _ := e.signup("alice@example.com")
+		bob, _ := e.signup("bob@example.com")
+
+		t.Run("own_mappings_create_update_delete", func(t *testing.T) {
+			a := e.ws(t, alice)
+			a.subscribe("1", mappingSub, nil)
+			b := e.ws(t, bob)
+			b.subscribe("1", mappingSub, nil)
+			// Past the server's read and write timeouts.
+			time.Sleep(1500 * time.Millisecond)
+
+			pid := e.mkPatient(alice, "Asha")
+			did := e.mkDoctor(alice, 1)
+			mid := e.mkMapping(alice, pid, did)
+			data, errs := a.event("1")
+			if len(errs) > 0 || path(data, "mappingChanged", "op") != "CREATE" || path(data, "mappingChanged", "mappingId") != mid ||
+				path(data, "mappingChanged", "patientId") != pid || path(data, "mappingChanged", "mapping", "status") != "ACTIVE" ||
+				path(data, "mappingChanged", "mapping", "patient", "firstName") != "Asha" || path(data, "mappingChanged", "mapping", "doctor", "id") != did {
+				t.Fatalf("create event: %v %v", data, errs)
+			}
+			e.ok(alice, `mutation($id: ID!) { updateMapping(id: $id, input: {status: COMPLETED, reason: "done"}) { id } }`, map[string]any{"id": mid})
+			data, _ = a.event("1")
+			if path(data, "mappingChanged", "op") != "UPDATE" || path(data, "mappingChanged", "mapping", "status") != "COMPLETED" ||
+				path(data, "mappingChanged", "mapping", "reason") != "done" {
+				t.Fatalf("update event: %v", data)
+			}
+			e.ok(alice, `mutation($id: ID!) { deleteMapping(id: $id) }`, map[string]any{"id": mid})
+			data, _ = a.event("1")
+			if path(data, "mappingChanged", "op") != "DELETE" || path(data, "mappingChanged", "mappingId") != mid ||
+				path(data, "mappingChanged", "mapping") != nil {
+				t.Fatalf("delete event: %v", data)
+			}
+
+			// Bob heard none of it, though his subscription is live: his
+			// own change reaches him, and only it.
+			if got := b.quiet(500 * time.Millisecond); len(got) != 0 {
+				t.Fatalf("another account's subscriber received %d messages: %+v", len(got), got)
+			}
+			bp := e.mkPatient(bob, "Vikram")
+			bm := e.mkMapping(bob, bp, did)
+			data, _ = b.event("1")
+			if path(data, "mappingChanged", "mappingId") != bm || path(data, "mappingChanged", "mapping", "patient", "firstName") != "Vikram" {
+				t.Fatalf("bob's own event: %v", data)
+			}
+			if got := a.quiet(500 * time.Millisecond); len(got) != 0 {
+				t.Fatalf("alice received bob's change: %+v", got)
+			}
+		})
+
+		t.Run("event_reads_are_audited", func(t *testing.T) {
+			a := e.ws(t, alice)
+			pid := e.mkPatient(alice, "Audited")
+			a.subscribe("1", mappingSub, map[string]any{"p": pid})
+			did := e.mkDoctor(alice, 2)
+			mid := e.mkMapping(alice, pid, did)
+			a.event("1")
+			id, _ := models.ParseID(mid)
+			typ, read := models.AuditMapping, models.AuditRead
+			page, err := e.app.Audit.List(context.Background(), models.Viewer{UserID: 1 << 40, Superuser: true},
+				models.AuditFilter{RecordType: typ, RecordID: &id, Action: &read}, models.PageRequest{First: ptr(10)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page.Items) == 0 {
+				t.Fatal("the event's read of the mapping is not in the audit trail")
+			}
+		})
+
+		t.Run("patient_update_then_delete_ends", func(t *testing.T) {
+			pid := e.mkPatient(alice, "Meera")
+			a := e.ws(t, alice)
+			a.subscribe("p", patientSub, map[string]any{"id": pid})
+			// Bob's changes to his own patients are not Meera's.
+			e.mkPatient(bob, "Other")
+			e.ok(alice, `mutation($id: ID!) { updatePatient(id: $id, input: {allergies: "Latex"}) { id } }`, map[string]any{"id": pid})
+			data, _ := a.event("p")
+			if path(data, "patientChanged", "op") != "UPDATE" || path(data, "patientChanged", "patient", "allergies") != "Latex" {
+				t.Fatalf("update event: %v", data)
+			}
+			e.ok(alice, `mutation($id: ID!) { deletePatient(id: $id) }`, map[string]any{"id": pid})
+			data, _ = a.event("p")
+			if path(data, "patientChanged", "op") != "DELETE" || path(data, "patientChanged", "patient") != nil {
+				t.Fatalf("delete event: %v", data)
+			}
+			a.expect("complete", "p")
+		})
+
+		t.Run("other_accounts_patient_not_found", func(t *testing.T) {
+			pid := e.mkPatient(alice, "Private")
+			b := e.ws(t, bob)
+			for i, q := range []struct {
+				query string
+				vars  map[string]any
+			}{
+				{patientSub, map[string]any{"id": pid}},
+				{mappingSub, map[string]any{"p": pid}},
+				{patientSub, map[string]any{"id": "999999"}}, // absent: the same answer
+			} {
+				id := string(rune('a' + i))
+				b.subscribe(id, q.query, q.vars)
+				data, errs := b.event(id)
+				if len(errs) != 1 || errs[0].Extensions.Code != "NOT_FOUND" || errs[0].Message != "Patient not found." || data != nil {
+					t.Fatalf("%s: want NOT_FOUND, got %v %+v", q.vars, data, errs)
+				}
+				b.expect("complete", id)
+			}
+			// Alice's change to the patient never reaches Bob.
+			e.ok(alice, `mutation($id: ID!) { updatePatient(id: $id, input: {city: "Pune"}) { id } }`, map[string]any{"id": pid})
+			if got := b.quiet(300 * time.Millisecond); len(got) != 0 {
+				t.Fatalf("bob received %+v", got)
+			}
+		})
+
+		t.Run("superuser_hears_every_account", func(t *testing.T) {
+			if _, err := e.auth.CreateSuperuser(context.Background(), models.RegisterInput{Name: "Root", Email: "root@example.com", Password: "Correct-Horse-42", PasswordConfirm: "Correct-Horse-42"}); err != nil {
+				t.Fatal(err)
+			}
+			root := path(e.ok("", `mutation { login(input: {email: "root@example.com", password: "Correct-Horse-42"}) { tokens { access } } }`, nil), "login", "tokens", "access").(string)
+			r := e.ws(t, root)
+			r.subscribe("1", mappingSub, nil)
+			pid := e.mkPatient(bob, "Seen")
+			mid := e.mkMapping(bob, pid, e.mkDoctor(bob, 3))
+			data, _ := r.event("1")
+			if path(data, "mappingChanged", "mappingId") != mid || path(data, "mappingChanged", "mapping", "patient", "firstName") != "Seen" {
+				t.Fatalf("superuser event: %v", data)
+			}
+		})
+
+		t.Run("sign_out_closes_4401", func(t *testing.T) {
+			access, refresh := e.signup("leaver@example.com")
+			c := e.ws(t, access)
+			c.subscribe("1", mappingSub, nil)
+			e.ok("", `mutation($r: String!) { logout(refresh: $r) }`, map[string]any{"r": refresh})
+			if code, reason := c.waitClose(5 * time.Second); code != 4401 {
+				t.Fatalf("after sign-out: closed %d %q, want 4401", code, reason)
+			}
+			// And the token no longer opens one.
+			d, _, err := dialWS(t, e.srv.URL, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.init(map[string]any{"Authorization": "Bearer " + access})
+			if code, _ := d.waitClose(5 * time.Second); code != 4403 {
+				t.Fatalf("connection_init with a signed-out token: closed %d, want 4403", code)
+			}
+		})
+
+		t.Run("token_expiry_closes_4403", func(t *testing.T) {
+			access, _ := e.signup("brief@example.com")
+			short := shortToken(t, access, 1500*time.Millisecond)
+			c := e.ws(t, short)
+			c.subscribe("1", mappingSub, nil)
+			if code, reason := c.waitClose(5 * time.Second); code != 4403 || !strings.Contains(reason, "expired") {
+				t.Fatalf("at expiry: closed %d %q, want 4403", code, reason)
+			}
+		})
+
+		t.Run("connection_init_refused_4403", func(t *testing.T) {
+			for name, payload := range map[string]map[string]any{
+				"no_token":  {},
+				"bad_token": {"Authorization": "Bearer not-a-token"},
+				"refresh":   {"authToken": mustRefresh(t, e)},
+			} {
+				c, _, err := dialWS(t, e.srv.URL, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.init(payload)
+				if code, _ := c.waitClose(5 * time.Second); code != 4403 {
+					t.Fatalf("%s: closed %d, want 4403", name, code)
+				}
+			}
+			// authToken is accepted as well as Authorization.
+			c, _, _ := dialWS(t, e.srv.URL, nil)
+			c.init(map[string]any{"authToken": alice})
+			c.expect("connection_ack", "")
+		})
+
+		t.Run("subscribe_before_init_4401", func(t *testing.T) {
+			c, _, err := dialWS(t, e.srv.URL, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.subscribe("1", mappingSub, nil)
+			if code, _ := c.waitClose(5 * time.Second); code != 4401 {
+				t.Fatalf("closed %d, want 4401", code)
+			}
+		})
+
+		t.Run("queries_go_by_http_subscriptions_by_websocket", func(t *testing.T) {
+			c := e.ws(t, alice)
+			c.subscribe("q", `{ me { id } }`, nil)
+			_, errs := c.event("q")
+			if len(errs) != 1 || errs[0].Extensions.Code != "BAD_REQUEST" {
+				t.Fatalf("a query over the websocket: %+v", errs)
+			}
+			r := e.do(alice, mappingSub, nil)
+			if r.Status != http.StatusBadRequest || r.code() != "BAD_REQUEST" {
+				t.Fatalf("a subscription by POST: %d %s", r.Status, r.Raw)
+			}
+		})
+
+		t.Run("origin", func(t *testing.T) {
+			_, resp, err := dialWS(t, e.srv.URL, http.Header{"Origin": {"https://evil.example"}})
+			if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+				t.Fatalf("another origin: %v %v", err, resp)
+			}
+			c, _, err := dialWS(t, e.srv.URL, http.Header{"Origin": {e.srv.URL}})
+			if err != nil {
+				t.Fatalf("the server's own origin: %v", err)
+			}
+			c.connect(alice)
+		})
+	})
+}
+
+func TestSubscriptionLimits(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *bun.DB) {
+		e := newWSEnv(t, db, func(o *graph.Options) {
+			o.Subscriptions = graph.Subscriptions{MaxConnections: 2, MaxSubscriptions: 2, IdleTimeout: 400 * time.Millisecond,
+				AllowedOrigins: []string{"https://app.example"}}
+		})
+		alice, _ := e.signup("alice@example.com")
+		bob, _ := e.signup("bob@example.com")
+
+		t.Run("connections_per_account_4429", func(t *testing.T) {
+			c1, c2 := e.ws(t, alice), e.ws(t, alice)
+			c1.subscribe("1", mappingSub, nil)
+			c2.subscribe("1", mappingSub, nil)
+			c3, _, _ := dialWS(t, e.srv.URL, nil)
+			c3.init(map[string]any{"Authorization": "Bearer " + alice})
+			if code, _ := c3.waitClose(5 * time.Second); code != 4429 {
+				t.Fatalf("third connection: closed %d, want 4429", code)
+			}
+			e.ws(t, bob) // another account is not counted with alice's
+			_ = c1.conn.Close(websocket.StatusNormalClosure, "")
+			// The slot is given back once the server has seen the close.
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				c, _, _ := dialWS(t, e.srv.URL, nil)
+				c.init(map[string]any{"Authorization": "Bearer " + alice})
+				if m := c.quiet(300 * time.Millisecond); len(m) == 1 && m[0].Type == "connection_ack" {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the closed connection's slot was not given back")
+				}
+			}
+		})
+
+		t.Run("subscriptions_per_connection", func(t *testing.T) {
+			dave, _ := e.signup("dave@example.com")
+			c := e.ws(t, dave)
+			c.subscribe("1", mappingSub, nil)
+			c.subscribe("2", mappingSub, nil)
+			// Each subscribe starts on its own goroutine: let these two
+			// take their slots first.
+			time.Sleep(200 * time.Millisecond)
+			c.subscribe("3", mappingSub, nil)
+			_, errs := c.event("3")
+			if len(errs) != 1 || errs[0].Extensions.Code != "RATE_LIMITED" {
+				t.Fatalf("third subscription: %+v", errs)
+			}
+			c.expect("complete", "3")
+			c.complete("1")
+			time.Sleep(200 * time.Millisecond)
+			c.subscribe("4", mappingSub, nil)
+			time.Sleep(200 * time.Millisecond)
+			pid := e.mkPatient(dave, "Limit")
+			e.mkMapping(dave, pid, e.mkDoctor(dave, 7))
+			got := map[string]bool{}
+			for len(got) < 2 {
+				// gqlgen confirms the client's complete of 1 with one of its own.
+				if m := c.next(5 * time.Second); m.Type == "next" {
+					got[m.ID] = true
+				}
+			}
+			if !got["2"] || !got["4"] {
+				t.Fatalf("events went to %v, want 2 and 4", got)
+			}
+		})
+
+		t.Run("idle_timeout", func(t *testing.T) {
+			carol, _ := e.signup("carol@example.com")
+			idle := e.ws(t, carol)
+			busy := e.ws(t, carol)
+			busy.subscribe("1", mappingSub, nil)
+			if code, reason := idle.waitClose(3 * time.Second); code != websocket.StatusNormalClosure || !strings.Contains(reason, "Idle") {
+				t.Fatalf("idle connection: closed %d %q", code, reason)
+			}
+			if code, _ := busy.status(); code != -1 {
+				t.Fatalf("a connection with a subscription was closed: %d", code)
+			}
+		})
+
+		t.Run("allowed_origin", func(t *testing.T) {
+			c, _, err := dialWS(t, e.srv.URL, http.Header{"Origin": {"https://app.example"}})
+			if err != nil {
+				t.Fatalf("CORS_ALLOWED_ORIGINS origin refused: %v", err)
+			}
+			_ = c.conn.CloseNow()
+			if _, resp, err := dialWS(t, e.srv.URL, http.Header{"Origin": {"https://app.example.evil"}}); err == nil || resp.StatusCode != 403 {
+				t.Fatalf("a look-alike origin: %v", err)
+			}
+		})
+	})
+}
+
+// shortToken is an access token of access's session that expires in ttl.
+func shortToken(t *testing.T, access string, ttl time.Duration) string {
+	t.Helper()
+	long, err := auth.NewSigner([]byte(apptest.Secret), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := long.Verify(access, auth.TypeAccess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ := c.UserID()
+	s, err := auth.NewSigner([]byte(apptest.Secret), ttl, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := s.Issue(uid, auth.TypeAccess, c.Session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// mustRefresh is a refresh token (never accepted as an access token).
+func mustRefresh(t *testing.T, e *env) string {
+	t.Helper()
+	_, refresh := e.signup("refresh-" + strings.ReplaceAll(t.Name(), "/", "-") + "@example.com")
+	return refresh
+}
