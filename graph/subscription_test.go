@@ -19,6 +19,7 @@ import (
 	"healthcare/database/dbtest"
 	"healthcare/graph"
 	"healthcare/internal/apptest"
+	"healthcare/internal/wstest"
 	"healthcare/models"
 	"healthcare/web"
 )
@@ -74,13 +75,13 @@ func listen(t *testing.T, app *apptest.App) {
 
 // ws opens a websocket to the env's server, signed in with token, for the
 // length of test t.
-func (e *env) ws(t testing.TB, token string) *wsClient {
+func (e *env) ws(t testing.TB, token string) *wstest.Client {
 	t.Helper()
-	c, _, err := dialWS(t, e.srv.URL, nil)
+	c, _, err := wstest.Dial(t, e.srv.URL, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c.connect(token)
+	return c.Connect(token)
 }
 
 const (
@@ -96,29 +97,29 @@ func TestSubscriptions(t *testing.T) {
 
 		t.Run("own_mappings_create_update_delete", func(t *testing.T) {
 			a := e.ws(t, alice)
-			a.subscribe("1", mappingSub, nil)
+			a.Subscribe("1", mappingSub, nil)
 			b := e.ws(t, bob)
-			b.subscribe("1", mappingSub, nil)
+			b.Subscribe("1", mappingSub, nil)
 			// Past the server's read and write timeouts.
 			time.Sleep(1500 * time.Millisecond)
 
 			pid := e.mkPatient(alice, "Asha")
 			did := e.mkDoctor(alice, 1)
 			mid := e.mkMapping(alice, pid, did)
-			data, errs := a.event("1")
+			data, errs := a.Event("1")
 			if len(errs) > 0 || path(data, "mappingChanged", "op") != "CREATE" || path(data, "mappingChanged", "mappingId") != mid ||
 				path(data, "mappingChanged", "patientId") != pid || path(data, "mappingChanged", "mapping", "status") != "ACTIVE" ||
 				path(data, "mappingChanged", "mapping", "patient", "firstName") != "Asha" || path(data, "mappingChanged", "mapping", "doctor", "id") != did {
 				t.Fatalf("create event: %v %v", data, errs)
 			}
 			e.ok(alice, `mutation($id: ID!) { updateMapping(id: $id, input: {status: COMPLETED, reason: "done"}) { id } }`, map[string]any{"id": mid})
-			data, _ = a.event("1")
+			data, _ = a.Event("1")
 			if path(data, "mappingChanged", "op") != "UPDATE" || path(data, "mappingChanged", "mapping", "status") != "COMPLETED" ||
 				path(data, "mappingChanged", "mapping", "reason") != "done" {
 				t.Fatalf("update event: %v", data)
 			}
 			e.ok(alice, `mutation($id: ID!) { deleteMapping(id: $id) }`, map[string]any{"id": mid})
-			data, _ = a.event("1")
+			data, _ = a.Event("1")
 			if path(data, "mappingChanged", "op") != "DELETE" || path(data, "mappingChanged", "mappingId") != mid ||
 				path(data, "mappingChanged", "mapping") != nil {
 				t.Fatalf("delete event: %v", data)
@@ -126,16 +127,16 @@ func TestSubscriptions(t *testing.T) {
 
 			// Bob heard none of it, though his subscription is live: his
 			// own change reaches him, and only it.
-			if got := b.quiet(500 * time.Millisecond); len(got) != 0 {
+			if got := b.Quiet(500 * time.Millisecond); len(got) != 0 {
 				t.Fatalf("another account's subscriber received %d messages: %+v", len(got), got)
 			}
 			bp := e.mkPatient(bob, "Vikram")
 			bm := e.mkMapping(bob, bp, did)
-			data, _ = b.event("1")
+			data, _ = b.Event("1")
 			if path(data, "mappingChanged", "mappingId") != bm || path(data, "mappingChanged", "mapping", "patient", "firstName") != "Vikram" {
 				t.Fatalf("bob's own event: %v", data)
 			}
-			if got := a.quiet(500 * time.Millisecond); len(got) != 0 {
+			if got := a.Quiet(500 * time.Millisecond); len(got) != 0 {
 				t.Fatalf("alice received bob's change: %+v", got)
 			}
 		})
@@ -143,10 +144,10 @@ func TestSubscriptions(t *testing.T) {
 		t.Run("event_reads_are_audited", func(t *testing.T) {
 			a := e.ws(t, alice)
 			pid := e.mkPatient(alice, "Audited")
-			a.subscribe("1", mappingSub, map[string]any{"p": pid})
+			a.Subscribe("1", mappingSub, map[string]any{"p": pid})
 			did := e.mkDoctor(alice, 2)
 			mid := e.mkMapping(alice, pid, did)
-			a.event("1")
+			a.Event("1")
 			id, _ := models.ParseID(mid)
 			typ, read := models.AuditMapping, models.AuditRead
 			page, err := e.app.Audit.List(context.Background(), models.Viewer{UserID: 1 << 40, Superuser: true},
@@ -162,20 +163,20 @@ func TestSubscriptions(t *testing.T) {
 		t.Run("patient_update_then_delete_ends", func(t *testing.T) {
 			pid := e.mkPatient(alice, "Meera")
 			a := e.ws(t, alice)
-			a.subscribe("p", patientSub, map[string]any{"id": pid})
+			a.Subscribe("p", patientSub, map[string]any{"id": pid})
 			// Bob's changes to his own patients are not Meera's.
 			e.mkPatient(bob, "Other")
 			e.ok(alice, `mutation($id: ID!) { updatePatient(id: $id, input: {allergies: "Latex"}) { id } }`, map[string]any{"id": pid})
-			data, _ := a.event("p")
+			data, _ := a.Event("p")
 			if path(data, "patientChanged", "op") != "UPDATE" || path(data, "patientChanged", "patient", "allergies") != "Latex" {
 				t.Fatalf("update event: %v", data)
 			}
 			e.ok(alice, `mutation($id: ID!) { deletePatient(id: $id) }`, map[string]any{"id": pid})
-			data, _ = a.event("p")
+			data, _ = a.Event("p")
 			if path(data, "patientChanged", "op") != "DELETE" || path(data, "patientChanged", "patient") != nil {
 				t.Fatalf("delete event: %v", data)
 			}
-			a.expect("complete", "p")
+			a.Expect("complete", "p")
 		})
 
 		t.Run("other_accounts_patient_not_found", func(t *testing.T) {
@@ -190,16 +191,16 @@ func TestSubscriptions(t *testing.T) {
 				{patientSub, map[string]any{"id": "999999"}}, // absent: the same answer
 			} {
 				id := string(rune('a' + i))
-				b.subscribe(id, q.query, q.vars)
-				data, errs := b.event(id)
+				b.Subscribe(id, q.query, q.vars)
+				data, errs := b.Event(id)
 				if len(errs) != 1 || errs[0].Extensions.Code != "NOT_FOUND" || errs[0].Message != "Patient not found." || data != nil {
 					t.Fatalf("%s: want NOT_FOUND, got %v %+v", q.vars, data, errs)
 				}
-				b.expect("complete", id)
+				b.Expect("complete", id)
 			}
 			// Alice's change to the patient never reaches Bob.
 			e.ok(alice, `mutation($id: ID!) { updatePatient(id: $id, input: {city: "Pune"}) { id } }`, map[string]any{"id": pid})
-			if got := b.quiet(300 * time.Millisecond); len(got) != 0 {
+			if got := b.Quiet(300 * time.Millisecond); len(got) != 0 {
 				t.Fatalf("bob received %+v", got)
 			}
 		})
@@ -210,10 +211,10 @@ func TestSubscriptions(t *testing.T) {
 			}
 			root := path(e.ok("", `mutation { login(input: {email: "root@example.com", password: "Correct-Horse-42"}) { tokens { access } } }`, nil), "login", "tokens", "access").(string)
 			r := e.ws(t, root)
-			r.subscribe("1", mappingSub, nil)
+			r.Subscribe("1", mappingSub, nil)
 			pid := e.mkPatient(bob, "Seen")
 			mid := e.mkMapping(bob, pid, e.mkDoctor(bob, 3))
-			data, _ := r.event("1")
+			data, _ := r.Event("1")
 			if path(data, "mappingChanged", "mappingId") != mid || path(data, "mappingChanged", "mapping", "patient", "firstName") != "Seen" {
 				t.Fatalf("superuser event: %v", data)
 			}
@@ -222,18 +223,18 @@ func TestSubscriptions(t *testing.T) {
 		t.Run("sign_out_closes_4401", func(t *testing.T) {
 			access, refresh := e.signup("leaver@example.com")
 			c := e.ws(t, access)
-			c.subscribe("1", mappingSub, nil)
+			c.Subscribe("1", mappingSub, nil)
 			e.ok("", `mutation($r: String!) { logout(refresh: $r) }`, map[string]any{"r": refresh})
-			if code, reason := c.waitClose(5 * time.Second); code != 4401 {
+			if code, reason := c.WaitClose(5 * time.Second); code != 4401 {
 				t.Fatalf("after sign-out: closed %d %q, want 4401", code, reason)
 			}
 			// And the token no longer opens one.
-			d, _, err := dialWS(t, e.srv.URL, nil)
+			d, _, err := wstest.Dial(t, e.srv.URL, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			d.init(map[string]any{"Authorization": "Bearer " + access})
-			if code, _ := d.waitClose(5 * time.Second); code != 4403 {
+			d.Init(map[string]any{"Authorization": "Bearer " + access})
+			if code, _ := d.WaitClose(5 * time.Second); code != 4403 {
 				t.Fatalf("connection_init with a signed-out token: closed %d, want 4403", code)
 			}
 		})
@@ -242,8 +243,8 @@ func TestSubscriptions(t *testing.T) {
 			access, _ := e.signup("brief@example.com")
 			short := shortToken(t, access, 1500*time.Millisecond)
 			c := e.ws(t, short)
-			c.subscribe("1", mappingSub, nil)
-			if code, reason := c.waitClose(5 * time.Second); code != 4403 || !strings.Contains(reason, "expired") {
+			c.Subscribe("1", mappingSub, nil)
+			if code, reason := c.WaitClose(5 * time.Second); code != 4403 || !strings.Contains(reason, "expired") {
 				t.Fatalf("at expiry: closed %d %q, want 4403", code, reason)
 			}
 		})
@@ -254,36 +255,36 @@ func TestSubscriptions(t *testing.T) {
 				"bad_token": {"Authorization": "Bearer not-a-token"},
 				"refresh":   {"authToken": mustRefresh(t, e)},
 			} {
-				c, _, err := dialWS(t, e.srv.URL, nil)
+				c, _, err := wstest.Dial(t, e.srv.URL, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
-				c.init(payload)
-				if code, _ := c.waitClose(5 * time.Second); code != 4403 {
+				c.Init(payload)
+				if code, _ := c.WaitClose(5 * time.Second); code != 4403 {
 					t.Fatalf("%s: closed %d, want 4403", name, code)
 				}
 			}
 			// authToken is accepted as well as Authorization.
-			c, _, _ := dialWS(t, e.srv.URL, nil)
-			c.init(map[string]any{"authToken": alice})
-			c.expect("connection_ack", "")
+			c, _, _ := wstest.Dial(t, e.srv.URL, nil)
+			c.Init(map[string]any{"authToken": alice})
+			c.Expect("connection_ack", "")
 		})
 
 		t.Run("subscribe_before_init_4401", func(t *testing.T) {
-			c, _, err := dialWS(t, e.srv.URL, nil)
+			c, _, err := wstest.Dial(t, e.srv.URL, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			c.subscribe("1", mappingSub, nil)
-			if code, _ := c.waitClose(5 * time.Second); code != 4401 {
+			c.Subscribe("1", mappingSub, nil)
+			if code, _ := c.WaitClose(5 * time.Second); code != 4401 {
 				t.Fatalf("closed %d, want 4401", code)
 			}
 		})
 
 		t.Run("queries_go_by_http_subscriptions_by_websocket", func(t *testing.T) {
 			c := e.ws(t, alice)
-			c.subscribe("q", `{ me { id } }`, nil)
-			_, errs := c.event("q")
+			c.Subscribe("q", `{ me { id } }`, nil)
+			_, errs := c.Event("q")
 			if len(errs) != 1 || errs[0].Extensions.Code != "BAD_REQUEST" {
 				t.Fatalf("a query over the websocket: %+v", errs)
 			}
@@ -294,15 +295,15 @@ func TestSubscriptions(t *testing.T) {
 		})
 
 		t.Run("origin", func(t *testing.T) {
-			_, resp, err := dialWS(t, e.srv.URL, http.Header{"Origin": {"https://evil.example"}})
+			_, resp, err := wstest.Dial(t, e.srv.URL, http.Header{"Origin": {"https://evil.example"}})
 			if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
 				t.Fatalf("another origin: %v %v", err, resp)
 			}
-			c, _, err := dialWS(t, e.srv.URL, http.Header{"Origin": {e.srv.URL}})
+			c, _, err := wstest.Dial(t, e.srv.URL, http.Header{"Origin": {e.srv.URL}})
 			if err != nil {
 				t.Fatalf("the server's own origin: %v", err)
 			}
-			c.connect(alice)
+			c.Connect(alice)
 		})
 	})
 }
@@ -318,21 +319,21 @@ func TestSubscriptionLimits(t *testing.T) {
 
 		t.Run("connections_per_account_4429", func(t *testing.T) {
 			c1, c2 := e.ws(t, alice), e.ws(t, alice)
-			c1.subscribe("1", mappingSub, nil)
-			c2.subscribe("1", mappingSub, nil)
-			c3, _, _ := dialWS(t, e.srv.URL, nil)
-			c3.init(map[string]any{"Authorization": "Bearer " + alice})
-			if code, _ := c3.waitClose(5 * time.Second); code != 4429 {
+			c1.Subscribe("1", mappingSub, nil)
+			c2.Subscribe("1", mappingSub, nil)
+			c3, _, _ := wstest.Dial(t, e.srv.URL, nil)
+			c3.Init(map[string]any{"Authorization": "Bearer " + alice})
+			if code, _ := c3.WaitClose(5 * time.Second); code != 4429 {
 				t.Fatalf("third connection: closed %d, want 4429", code)
 			}
 			e.ws(t, bob) // another account is not counted with alice's
-			_ = c1.conn.Close(websocket.StatusNormalClosure, "")
+			_ = c1.Conn.Close(websocket.StatusNormalClosure, "")
 			// The slot is given back once the server has seen the close.
 			deadline := time.Now().Add(5 * time.Second)
 			for {
-				c, _, _ := dialWS(t, e.srv.URL, nil)
-				c.init(map[string]any{"Authorization": "Bearer " + alice})
-				if m := c.quiet(300 * time.Millisecond); len(m) == 1 && m[0].Type == "connection_ack" {
+				c, _, _ := wstest.Dial(t, e.srv.URL, nil)
+				c.Init(map[string]any{"Authorization": "Bearer " + alice})
+				if m := c.Quiet(300 * time.Millisecond); len(m) == 1 && m[0].Type == "connection_ack" {
 					break
 				}
 				if time.Now().After(deadline) {
@@ -344,27 +345,27 @@ func TestSubscriptionLimits(t *testing.T) {
 		t.Run("subscriptions_per_connection", func(t *testing.T) {
 			dave, _ := e.signup("dave@example.com")
 			c := e.ws(t, dave)
-			c.subscribe("1", mappingSub, nil)
-			c.subscribe("2", mappingSub, nil)
+			c.Subscribe("1", mappingSub, nil)
+			c.Subscribe("2", mappingSub, nil)
 			// Each subscribe starts on its own goroutine: let these two
 			// take their slots first.
 			time.Sleep(200 * time.Millisecond)
-			c.subscribe("3", mappingSub, nil)
-			_, errs := c.event("3")
+			c.Subscribe("3", mappingSub, nil)
+			_, errs := c.Event("3")
 			if len(errs) != 1 || errs[0].Extensions.Code != "RATE_LIMITED" {
 				t.Fatalf("third subscription: %+v", errs)
 			}
-			c.expect("complete", "3")
-			c.complete("1")
+			c.Expect("complete", "3")
+			c.Complete("1")
 			time.Sleep(200 * time.Millisecond)
-			c.subscribe("4", mappingSub, nil)
+			c.Subscribe("4", mappingSub, nil)
 			time.Sleep(200 * time.Millisecond)
 			pid := e.mkPatient(dave, "Limit")
 			e.mkMapping(dave, pid, e.mkDoctor(dave, 7))
 			got := map[string]bool{}
 			for len(got) < 2 {
 				// gqlgen confirms the client's complete of 1 with one of its own.
-				if m := c.next(5 * time.Second); m.Type == "next" {
+				if m := c.Next(5 * time.Second); m.Type == "next" {
 					got[m.ID] = true
 				}
 			}
@@ -377,22 +378,22 @@ func TestSubscriptionLimits(t *testing.T) {
 			carol, _ := e.signup("carol@example.com")
 			idle := e.ws(t, carol)
 			busy := e.ws(t, carol)
-			busy.subscribe("1", mappingSub, nil)
-			if code, reason := idle.waitClose(3 * time.Second); code != websocket.StatusNormalClosure || !strings.Contains(reason, "Idle") {
+			busy.Subscribe("1", mappingSub, nil)
+			if code, reason := idle.WaitClose(3 * time.Second); code != websocket.StatusNormalClosure || !strings.Contains(reason, "Idle") {
 				t.Fatalf("idle connection: closed %d %q", code, reason)
 			}
-			if code, _ := busy.status(); code != -1 {
+			if code, _ := busy.Status(); code != -1 {
 				t.Fatalf("a connection with a subscription was closed: %d", code)
 			}
 		})
 
 		t.Run("allowed_origin", func(t *testing.T) {
-			c, _, err := dialWS(t, e.srv.URL, http.Header{"Origin": {"https://app.example"}})
+			c, _, err := wstest.Dial(t, e.srv.URL, http.Header{"Origin": {"https://app.example"}})
 			if err != nil {
 				t.Fatalf("CORS_ALLOWED_ORIGINS origin refused: %v", err)
 			}
-			_ = c.conn.CloseNow()
-			if _, resp, err := dialWS(t, e.srv.URL, http.Header{"Origin": {"https://app.example.evil"}}); err == nil || resp.StatusCode != 403 {
+			_ = c.Conn.CloseNow()
+			if _, resp, err := wstest.Dial(t, e.srv.URL, http.Header{"Origin": {"https://app.example.evil"}}); err == nil || resp.StatusCode != 403 {
 				t.Fatalf("a look-alike origin: %v", err)
 			}
 		})
