@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -239,6 +240,23 @@ func TestSubscriptions(t *testing.T) {
 			}
 		})
 
+		t.Run("deactivation_closes_4401", func(t *testing.T) {
+			access, _ := e.signup("deactivated@example.com")
+			uid, _ := models.ParseID(path(e.ok(access, `{ me { id } }`, nil), "me", "id").(string))
+			root, err := e.auth.CreateSuperuser(context.Background(), models.RegisterInput{Name: "Admin", Email: "admin-ws@example.com", Password: "Correct-Horse-42", PasswordConfirm: "Correct-Horse-42"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := e.ws(t, access)
+			c.Subscribe("1", mappingSub, nil)
+			if _, err := e.auth.SetActive(context.Background(), models.Viewer{UserID: root.ID, Superuser: true}, uid, false); err != nil {
+				t.Fatal(err)
+			}
+			if code, reason := c.WaitClose(5 * time.Second); code != 4401 {
+				t.Fatalf("after deactivation: closed %d %q, want 4401", code, reason)
+			}
+		})
+
 		t.Run("token_expiry_closes_4403", func(t *testing.T) {
 			access, _ := e.signup("brief@example.com")
 			short := shortToken(t, access, 1500*time.Millisecond)
@@ -270,6 +288,26 @@ func TestSubscriptions(t *testing.T) {
 			c.Expect("connection_ack", "")
 		})
 
+		t.Run("malformed_init_4400", func(t *testing.T) {
+			c, _, err := wstest.Dial(t, e.srv.URL, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Send(wstest.Msg{Type: "connection_init", Payload: json.RawMessage(`"not an object"`)})
+			if code, _ := c.WaitClose(5 * time.Second); code != 4400 {
+				t.Fatalf("closed %d, want 4400", code)
+			}
+		})
+
+		t.Run("other_subprotocol_400", func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.srv.URL, "http"), &websocket.DialOptions{Subprotocols: []string{"graphql-ws"}})
+			if err == nil || resp == nil || resp.StatusCode != http.StatusBadRequest {
+				t.Fatalf("the legacy subprotocol: %v %v", err, resp)
+			}
+		})
+
 		t.Run("subscribe_before_init_4401", func(t *testing.T) {
 			c, _, err := wstest.Dial(t, e.srv.URL, nil)
 			if err != nil {
@@ -291,6 +329,24 @@ func TestSubscriptions(t *testing.T) {
 			r := e.do(alice, mappingSub, nil)
 			if r.Status != http.StatusBadRequest || r.code() != "BAD_REQUEST" {
 				t.Fatalf("a subscription by POST: %d %s", r.Status, r.Raw)
+			}
+		})
+
+		t.Run("missed_changes_end_subscriptions", func(t *testing.T) {
+			if !database.IsPostgres(db) {
+				t.Skip("SQLite delivers in-process and misses nothing")
+			}
+			c := e.ws(t, alice)
+			c.Subscribe("1", mappingSub, nil)
+			// Cut this node's LISTEN connection: it reconnects, and changes
+			// made meanwhile may have been missed.
+			if _, err := db.Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %'"); err != nil {
+				t.Fatal(err)
+			}
+			m := c.Expect("error", "1")
+			var errs []wstest.Error
+			if err := json.Unmarshal(m.Payload, &errs); err != nil || len(errs) != 1 || errs[0].Extensions.Code != "SERVICE_UNAVAILABLE" {
+				t.Fatalf("after a lost LISTEN connection: %s", m.Payload)
 			}
 		})
 
