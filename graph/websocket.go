@@ -333,7 +333,7 @@ func (c *wsConn) init(ctx context.Context, payload transport.InitPayload) (conte
 			c.srv.log.WarnContext(ctx, "graphql websocket: token check failed", "err", err)
 			return refuse(ctx, closeTryLater, "Try again later")
 		}
-		return refuse(ctx, closeForbidden, "Forbidden: "+strings.TrimSuffix(errMessage(err), "."))
+		return refuse(ctx, closeForbidden, "Forbidden: "+closeText(err))
 	}
 	uid := tc.Viewer.UserID
 	if !c.srv.admit(uid) {
@@ -422,7 +422,7 @@ func (c *wsConn) verify(ctx context.Context, fresh bool) (*auth.TokenCheck, erro
 	case !prev.ExpiresAt.IsZero() && !time.Now().Before(prev.ExpiresAt):
 		c.terminate(closeForbidden, "Forbidden: the access token expired; connect again with a fresh one")
 	default:
-		c.terminate(closeUnauthorized, "Unauthorized: "+strings.TrimSuffix(errMessage(err), "."))
+		c.terminate(closeUnauthorized, "Unauthorized: "+closeText(err))
 	}
 	return nil, err
 }
@@ -575,12 +575,13 @@ func (x wsEvents) InterceptResponse(ctx context.Context, next graphql.ResponseHa
 	return resp
 }
 
-// errMessage is the client's text of a *models.Error (empty for any other
-// error, whose text is for the log only).
-func errMessage(err error) string {
+// closeText is the client's text of an authentication error, for a close
+// frame: a *models.Error's message without its full stop (any other
+// error's text is for the log only).
+func closeText(err error) string {
 	var me *models.Error
-	if errors.As(err, &me) {
-		return me.Message
+	if errors.As(err, &me) && me.Message != "" {
+		return strings.TrimSuffix(me.Message, ".")
 	}
-	return ""
+	return "the access token was not accepted"
 }
