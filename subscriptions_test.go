@@ -149,7 +149,7 @@ func TestSubscriptionsAcrossNodes(t *testing.T) {
 	})
 
 	t.Run("sign_out_on_A_closes_B_4401", func(t *testing.T) {
-		if r := nodeA.do(t, call{method: "POST", path: "/api/auth/logout/", body: map[string]any{"refresh": aliceRefresh}}); r.status != 200 {
+		if r := nodeA.do(t, apiCall{method: "POST", path: "/api/auth/logout/", body: map[string]any{"refresh": aliceRefresh}}); r.status != 200 {
 			t.Fatalf("logout: %d %s", r.status, r.raw)
 		}
 		if code, reason := onB.WaitClose(5 * time.Second); code != 4401 {

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -34,44 +32,12 @@ func newWSEnv(t *testing.T, db *bun.DB, configure func(*graph.Options)) *env {
 	if configure != nil {
 		configure(&opts)
 	}
-	listen(t, app)
 	h := app.Auth.Middleware(graph.NewHandler(opts))
 	srv := httptest.NewUnstartedServer(middleware.RequestID(web.RequestInfo(web.Origin{})(h)))
 	srv.Config.ReadTimeout, srv.Config.WriteTimeout = time.Second, time.Second
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, auth: app.Auth, store: app.Store, app: app, counter: &dbtest.Counter{}}
-}
-
-// listen hears the database's change notifications as the server does
-// (on PostgreSQL; on SQLite changes are delivered in-process only), and
-// waits until it does: until then subscriptions are refused, since other
-// nodes' changes would be missed.
-func listen(t *testing.T, app *apptest.App) {
-	t.Helper()
-	if !database.IsPostgres(app.DB) {
-		return
-	}
-	var name string
-	if err := app.DB.QueryRow("SELECT current_database()").Scan(&name); err != nil {
-		t.Fatal(err)
-	}
-	u, err := url.Parse(os.Getenv("TEST_DATABASE_URL"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { app.Notifier.Listen(ctx, u.String(), app.Log); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	deadline := time.Now().Add(5 * time.Second)
-	for !app.Notifier.Connected() {
-		if time.Now().After(deadline) {
-			t.Fatal("change notifications did not connect")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // ws opens a websocket to the env's server, signed in with token, for the
