@@ -45,6 +45,7 @@ type config struct {
 	RequestTimeout time.Duration
 	Introspection  graph.Introspection // off, authenticated or public
 	GraphQLLimits  graph.Limits
+	Subscriptions  graph.Subscriptions // the limits only; routes adds the origins
 	LogFormat      string
 	LogLevel       slog.Level
 	FieldKey       string        // FIELD_ENCRYPTION_KEY: seals medical fields
@@ -228,6 +229,15 @@ var settings = []setting{
 	{Name: "GRAPHQL_MAX_ROOT_FIELDS", Group: groupGraphQL, Default: strconv.Itoa(graph.DefaultLimits.MaxRootFields),
 		Help:  "most top-level fields in one operation; 0 is refused",
 		parse: integer(1, 10_000, func(c *config) *int { return &c.GraphQLLimits.MaxRootFields })},
+	{Name: "GRAPHQL_WS_CONNECTIONS", Group: groupGraphQL, Default: strconv.Itoa(graph.DefaultSubscriptions.MaxConnections),
+		Help:  "subscription websockets one account may hold open on each server node (close code 4429 past it); 0 is refused",
+		parse: integer(1, 100_000, func(c *config) *int { return &c.Subscriptions.MaxConnections })},
+	{Name: "GRAPHQL_WS_SUBSCRIPTIONS", Group: groupGraphQL, Default: strconv.Itoa(graph.DefaultSubscriptions.MaxSubscriptions),
+		Help:  "subscriptions running at once on one websocket (RATE_LIMITED past it); 0 is refused",
+		parse: integer(1, 10_000, func(c *config) *int { return &c.Subscriptions.MaxSubscriptions })},
+	{Name: "GRAPHQL_WS_IDLE_TIMEOUT", Group: groupGraphQL, Default: "5m",
+		Help:  "a websocket with no running subscription for this long is closed (Go duration; 0 is refused)",
+		parse: duration(func(c *config) *time.Duration { return &c.Subscriptions.IdleTimeout })},
 
 	{Name: "LOG_FORMAT", Group: groupLogging, Default: "text",
 		Help:  "text, or json for machines",

@@ -68,6 +68,9 @@ var settingCases = map[string]struct {
 	"GRAPHQL_MAX_COMPLEXITY":    {"500", func(c *config) bool { return c.GraphQLLimits.MaxComplexity == 500 }, "1e9"},
 	"GRAPHQL_MAX_ALIASES":       {"3", func(c *config) bool { return c.GraphQLLimits.MaxAliases == 3 }, "-3"},
 	"GRAPHQL_MAX_ROOT_FIELDS":   {"4", func(c *config) bool { return c.GraphQLLimits.MaxRootFields == 4 }, "4.5"},
+	"GRAPHQL_WS_CONNECTIONS":    {"3", func(c *config) bool { return c.Subscriptions.MaxConnections == 3 }, "0"},
+	"GRAPHQL_WS_SUBSCRIPTIONS":  {"7", func(c *config) bool { return c.Subscriptions.MaxSubscriptions == 7 }, "many"},
+	"GRAPHQL_WS_IDLE_TIMEOUT":   {"90s", func(c *config) bool { return c.Subscriptions.IdleTimeout == 90*time.Second }, "-1m"},
 	"LOG_FORMAT":                {"json", func(c *config) bool { return c.LogFormat == "json" }, "xml"},
 	"LOG_LEVEL":                 {"debug", func(c *config) bool { return c.LogLevel == slog.LevelDebug }, "loud"},
 }
@@ -125,6 +128,10 @@ func TestDefaultsAreWhatTheCodeUses(t *testing.T) {
 	if c.GraphQLLimits != graph.DefaultLimits {
 		t.Errorf("GraphQL limits %+v, graph says %+v", c.GraphQLLimits, graph.DefaultLimits)
 	}
+	if d := graph.DefaultSubscriptions; c.Subscriptions.MaxConnections != d.MaxConnections ||
+		c.Subscriptions.MaxSubscriptions != d.MaxSubscriptions || c.Subscriptions.IdleTimeout != d.IdleTimeout {
+		t.Errorf("subscription limits %+v, graph says %+v", c.Subscriptions, d)
+	}
 	if c.Port != 8080 || c.MaxBodyBytes != 1<<20 || c.RequestTimeout != 30*time.Second || c.DBMaxConns != 0 ||
 		c.LogLevel != slog.LevelInfo || c.LogFormat != "text" || c.Host != "" || c.SQLitePath != "healthcare.db" {
 		t.Errorf("defaults %+v", c)
@@ -137,7 +144,7 @@ func TestDefaultsAreWhatTheCodeUses(t *testing.T) {
 func TestZeroLimits(t *testing.T) {
 	for _, k := range []string{"PORT", "DB_PORT", "DB_MAX_CONNS", "MAX_BODY_BYTES", "REQUEST_TIMEOUT", "ACCESS_TOKEN_LIFETIME",
 		"REFRESH_TOKEN_LIFETIME", "GRAPHQL_MAX_DEPTH", "GRAPHQL_MAX_COMPLEXITY", "GRAPHQL_MAX_ALIASES", "GRAPHQL_MAX_ROOT_FIELDS",
-		"READ_TIMEOUT", "HASH_WORKERS", "HASH_QUEUE"} {
+		"READ_TIMEOUT", "HASH_WORKERS", "HASH_QUEUE", "GRAPHQL_WS_CONNECTIONS", "GRAPHQL_WS_SUBSCRIPTIONS", "GRAPHQL_WS_IDLE_TIMEOUT"} {
 		t.Run(k+"_refused", func(t *testing.T) {
 			_, err := loadConfig(envMap(map[string]string{k: "0"}))
 			if err == nil || !strings.Contains(err.Error(), k+": ") {

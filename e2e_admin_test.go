@@ -388,6 +388,10 @@ func TestE2EPlayground(t *testing.T) {
 			if !strings.HasPrefix(u, srv.URL+"/") && !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "blob:") && !strings.HasPrefix(u, "about:") {
 				offsite = append(offsite, u)
 			}
+		case *network.EventWebSocketCreated:
+			if !strings.HasPrefix(e.URL, "ws://"+strings.TrimPrefix(srv.URL, "http://")+"/") {
+				offsite = append(offsite, e.URL)
+			}
 		case *runtime.EventExceptionThrown:
 			exceptions = append(exceptions, (&chromedp.ExceptionError{ExceptionDetails: e.ExceptionDetails}).Error())
 		}
@@ -403,6 +407,7 @@ func TestE2EPlayground(t *testing.T) {
 	}
 	if _, err := chromedp.Call(ctx, network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: []*network.BlockPattern{
 		{URLPattern: "http://" + host + "/*", Block: false},
+		{URLPattern: "ws://" + host + "/*", Block: false},
 		{URLPattern: "*://*:*/*", Block: true},
 	}}); err != nil {
 		t.Fatal(err)
@@ -500,6 +505,33 @@ func TestE2EPlayground(t *testing.T) {
 	br.do(chromedp.Click(chromedp.CSS(`[aria-label="Show Documentation Explorer"]`)))
 	br.do(chromedp.WaitVisible(chromedp.CSS(".graphiql-doc-explorer")))
 	screenshot(t, ctx, "playground.png")
+
+	// A subscription runs live over the websocket, authenticated by the
+	// token in the Headers tab: a change made elsewhere shows up.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const cm = document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror;
+		cm.setValue('subscription Assignments {\n  mappingChanged {\n    op\n    mappingId\n    mapping {\n      status\n      reason\n      patient { fullName }\n      doctor { fullName specialization }\n    }\n  }\n}\n'); return true })()`)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // GraphiQL re-reads the operation's name
+	br.do(chromedp.Click(chromedp.CSS(".graphiql-execute-button")))
+	time.Sleep(time.Second) // the socket opens and the subscription starts
+	tok := token(t, srv.URL)
+	pid := mustGraphQL(t, srv.URL, tok, `{ patients(first: 1) { nodes { id } } }`, nil)["patients"].(map[string]any)["nodes"].([]any)[0].(map[string]any)["id"]
+	did := mustGraphQL(t, srv.URL, tok, `mutation { createDoctor(input: {firstName: "Rajesh", lastName: "Kumar", email: "dr.rajesh@hospital.com", phone: "+919876543220",
+		specialization: CARDIOLOGY, qualification: "MBBS, MD Cardiology", licenseNumber: "MH12345", experienceYears: 15, consultationFee: 1500}) { id } }`, nil)["createDoctor"].(map[string]any)["id"]
+	mustGraphQL(t, srv.URL, tok, `mutation($p: ID!, $d: ID!) { createMapping(input: {patientId: $p, doctorId: $d, reason: "Hypertension follow-up"}) { id } }`,
+		map[string]any{"p": pid, "d": did})
+	live, err := chromedp.Run(ctx, chromedp.Poll[string](
+		`(() => { const r = document.querySelector('.result-window'); const s = r ? r.innerText : ''; return s.includes('Hypertension follow-up') ? s : false })()`,
+		chromedp.WithPollingTimeout(20*time.Second)))
+	if err != nil {
+		shown, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const r = document.querySelector('.result-window'); return r ? r.innerText : 'no result window' })()`))
+		t.Fatalf("the subscription showed no event: %v; the result pane shows %q", err, shown)
+	}
+	if !strings.Contains(live, `"op": "CREATE"`) || strings.Contains(live, `"errors"`) {
+		t.Fatalf("subscription result %q", live)
+	}
+	screenshot(t, ctx, "playground-subscription.png")
 
 	mu.Lock()
 	defer mu.Unlock()

@@ -18,13 +18,6 @@ import (
 	"healthcare/web"
 )
 
-// playgroundPolicy lets the GraphiQL page load its own scripts and styles
-// (GraphiQL sets inline styles) and talk to this origin only.
-var playgroundPolicy = web.CSP{
-	DefaultSrc: []string{"'self'"}, ScriptSrc: []string{"'self'"}, StyleSrc: []string{"'self'", "'unsafe-inline'"},
-	ImgSrc: []string{"'self'", "data:"}, FontSrc: []string{"'self'", "data:"}, ConnectSrc: []string{"'self'"},
-}.String()
-
 // routes builds the server's handler: the middleware every request passes
 // through (request id, where it comes from, access log, last-resort
 // recovery, body limit, timeout, CORS), then a dispatch by path to each
@@ -37,7 +30,7 @@ func (a *app) routes() http.Handler {
 		accessLog(a.log),
 		recoverer(a.log),
 		limitBody(a.cfg.MaxBodyBytes),
-		middleware.Timeout(a.cfg.RequestTimeout),
+		timeout(a.cfg.RequestTimeout),
 	}
 	if len(a.cfg.CORSOrigins) > 0 {
 		mws = append(mws, cors.Handler(cors.Options{
@@ -51,14 +44,16 @@ func (a *app) routes() http.Handler {
 	}
 
 	mux := http.NewServeMux()
+	subs := a.cfg.Subscriptions
+	subs.AllowedOrigins, subs.Done = a.cfg.CORSOrigins, a.stopping
 	gql := graph.NewHandler(graph.Options{
 		Store: a.store, Auth: a.auth, Audit: a.audit, Log: a.log, Introspection: a.cfg.Introspection, Debug: a.cfg.Debug,
-		Limits: a.cfg.GraphQLLimits,
+		Limits: a.cfg.GraphQLLimits, Subscriptions: subs,
 	})
 	pg := playground.Handler("Healthcare GraphQL", "/graphql")
 	mux.Handle("/graphql", web.Headers(web.APIPolicy, "")(a.auth.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet && r.URL.RawQuery == "" && strings.Contains(r.Header.Get("Accept"), "text/html") {
-			web.SetHeaders(w, r, playgroundPolicy)
+			web.SetHeaders(w, r, playground.Policy(r))
 			pg.ServeHTTP(w, r)
 			return
 		}
@@ -185,6 +180,22 @@ func recoverer(log *slog.Logger) func(http.Handler) http.Handler {
 				writeJSON(w, http.StatusInternalServerError, map[string]any{"success": false, "message": "Internal server error."})
 			}()
 			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// timeout is middleware.Timeout for every request but a websocket upgrade,
+// which lasts as long as the connection (GraphQL subscriptions, which end
+// their connections themselves).
+func timeout(d time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		limited := middleware.Timeout(d)(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+				next.ServeHTTP(w, r)
+				return
+			}
+			limited.ServeHTTP(w, r)
 		})
 	}
 }

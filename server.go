@@ -61,6 +61,10 @@ type app struct {
 	audit    *audit.Trail
 	store    *database.Store
 	auth     *auth.Service
+	// stopping is closed when the server begins to shut down: long-lived
+	// connections (GraphQL subscriptions) end then, since Shutdown does not
+	// wait for them. nil in tests that serve routes() themselves.
+	stopping chan struct{}
 }
 
 func run(ctx context.Context, args []string) error {
@@ -215,6 +219,7 @@ func open(ctx context.Context, cfg *config, log *slog.Logger, withSecret bool) (
 
 // serve answers on ln until ctx is done, then lets in-flight requests finish.
 func (a *app) serve(ctx context.Context, ln net.Listener) error {
+	a.stopping = make(chan struct{})
 	srv := &http.Server{
 		Handler:           a.routes(),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -239,6 +244,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	a.log.Info("shutting down: finishing in-flight requests")
+	close(a.stopping)
 	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutCtx); err != nil {

@@ -35,9 +35,13 @@ type ResolverRoot interface {
 	AuditEvent() AuditEventResolver
 	Doctor() DoctorResolver
 	Mapping() MappingResolver
+	MappingEvent() MappingEventResolver
 	Mutation() MutationResolver
 	Patient() PatientResolver
+	PatientEvent() PatientEventResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
+	User() UserResolver
 }
 
 type DirectiveRoot struct {
@@ -50,6 +54,7 @@ type ComplexityRoot struct {
 		Hash       func(childComplexity int) int
 		ID         func(childComplexity int) int
 		IP         func(childComplexity int) int
+		NodeID     func(childComplexity int) int
 		OccurredAt func(childComplexity int) int
 		RecordID   func(childComplexity int) int
 		RecordType func(childComplexity int) int
@@ -102,6 +107,7 @@ type ComplexityRoot struct {
 		LanguagesSpoken func(childComplexity int) int
 		LastName        func(childComplexity int) int
 		LicenseNumber   func(childComplexity int) int
+		NodeID          func(childComplexity int) int
 		Patients        func(childComplexity int, status *models.MappingStatus) int
 		Phone           func(childComplexity int) int
 		PostalCode      func(childComplexity int) int
@@ -127,6 +133,7 @@ type ComplexityRoot struct {
 		CreatedAt func(childComplexity int) int
 		Doctor    func(childComplexity int) int
 		ID        func(childComplexity int) int
+		NodeID    func(childComplexity int) int
 		Notes     func(childComplexity int) int
 		Patient   func(childComplexity int) int
 		Reason    func(childComplexity int) int
@@ -144,6 +151,13 @@ type ComplexityRoot struct {
 	MappingEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	MappingEvent struct {
+		Mapping   func(childComplexity int) int
+		MappingID func(childComplexity int) int
+		Op        func(childComplexity int) int
+		PatientID func(childComplexity int) int
 	}
 
 	Mutation struct {
@@ -193,6 +207,7 @@ type ComplexityRoot struct {
 		LastName                 func(childComplexity int) int
 		Mappings                 func(childComplexity int, status *models.MappingStatus) int
 		MedicalHistory           func(childComplexity int) int
+		NodeID                   func(childComplexity int) int
 		Phone                    func(childComplexity int) int
 		PostalCode               func(childComplexity int) int
 		State                    func(childComplexity int) int
@@ -211,6 +226,12 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	PatientEvent struct {
+		Op        func(childComplexity int) int
+		Patient   func(childComplexity int) int
+		PatientID func(childComplexity int) int
+	}
+
 	Query struct {
 		AuditEvents func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.AuditEventFilter) int
 		Doctor      func(childComplexity int, id string) int
@@ -218,8 +239,14 @@ type ComplexityRoot struct {
 		Mapping     func(childComplexity int, id string) int
 		Mappings    func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.MappingFilter) int
 		Me          func(childComplexity int) int
+		Node        func(childComplexity int, nodeID string) int
 		Patient     func(childComplexity int, id string) int
 		Patients    func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.PatientFilter) int
+	}
+
+	Subscription struct {
+		MappingChanged func(childComplexity int, patientID *string) int
+		PatientChanged func(childComplexity int, id string) int
 	}
 
 	TokenPair struct {
@@ -232,6 +259,7 @@ type ComplexityRoot struct {
 		Email      func(childComplexity int) int
 		ID         func(childComplexity int) int
 		Name       func(childComplexity int) int
+		NodeID     func(childComplexity int) int
 	}
 }
 
@@ -242,15 +270,23 @@ type ComplexityRoot struct {
 type AuditEventResolver interface {
 	Records(ctx context.Context, obj *models.AuditEvent) ([]*models.AuditRef, error)
 	Fields(ctx context.Context, obj *models.AuditEvent) ([]string, error)
+
+	NodeID(ctx context.Context, obj *models.AuditEvent) (string, error)
 }
 type DoctorResolver interface {
 	ConsultationFee(ctx context.Context, obj *models.Doctor) (float64, error)
 
 	Patients(ctx context.Context, obj *models.Doctor, status *models.MappingStatus) ([]*models.Patient, error)
+	NodeID(ctx context.Context, obj *models.Doctor) (string, error)
 }
 type MappingResolver interface {
 	Patient(ctx context.Context, obj *models.Mapping) (*models.Patient, error)
 	Doctor(ctx context.Context, obj *models.Mapping) (*models.Doctor, error)
+
+	NodeID(ctx context.Context, obj *models.Mapping) (string, error)
+}
+type MappingEventResolver interface {
+	Mapping(ctx context.Context, obj *model.MappingEvent) (*models.Mapping, error)
 }
 type MutationResolver interface {
 	Register(ctx context.Context, input models.RegisterInput) (*model.AuthPayload, error)
@@ -271,6 +307,10 @@ type MutationResolver interface {
 type PatientResolver interface {
 	Doctors(ctx context.Context, obj *models.Patient, status *models.MappingStatus) ([]*models.Doctor, error)
 	Mappings(ctx context.Context, obj *models.Patient, status *models.MappingStatus) ([]*models.Mapping, error)
+	NodeID(ctx context.Context, obj *models.Patient) (string, error)
+}
+type PatientEventResolver interface {
+	Patient(ctx context.Context, obj *model.PatientEvent) (*models.Patient, error)
 }
 type QueryResolver interface {
 	Me(ctx context.Context) (*models.User, error)
@@ -281,6 +321,14 @@ type QueryResolver interface {
 	Mapping(ctx context.Context, id string) (*models.Mapping, error)
 	Mappings(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.MappingFilter) (*model.MappingConnection, error)
 	AuditEvents(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.AuditEventFilter) (*model.AuditEventConnection, error)
+	Node(ctx context.Context, nodeID string) (model.Node, error)
+}
+type SubscriptionResolver interface {
+	MappingChanged(ctx context.Context, patientID *string) (<-chan *model.MappingEvent, error)
+	PatientChanged(ctx context.Context, id string) (<-chan *model.PatientEvent, error)
+}
+type UserResolver interface {
+	NodeID(ctx context.Context, obj *models.User) (string, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -331,6 +379,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEvent.IP(childComplexity), true
+	case "AuditEvent.nodeId":
+		if e.ComplexityRoot.AuditEvent.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.NodeID(childComplexity), true
 	case "AuditEvent.occurredAt":
 		if e.ComplexityRoot.AuditEvent.OccurredAt == nil {
 			break
@@ -558,6 +612,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Doctor.LicenseNumber(childComplexity), true
+	case "Doctor.nodeId":
+		if e.ComplexityRoot.Doctor.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Doctor.NodeID(childComplexity), true
 	case "Doctor.patients":
 		if e.ComplexityRoot.Doctor.Patients == nil {
 			break
@@ -662,6 +722,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mapping.ID(childComplexity), true
+	case "Mapping.nodeId":
+		if e.ComplexityRoot.Mapping.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mapping.NodeID(childComplexity), true
 	case "Mapping.notes":
 		if e.ComplexityRoot.Mapping.Notes == nil {
 			break
@@ -730,6 +796,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MappingEdge.Node(childComplexity), true
+
+	case "MappingEvent.mapping":
+		if e.ComplexityRoot.MappingEvent.Mapping == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MappingEvent.Mapping(childComplexity), true
+	case "MappingEvent.mappingId":
+		if e.ComplexityRoot.MappingEvent.MappingID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MappingEvent.MappingID(childComplexity), true
+	case "MappingEvent.op":
+		if e.ComplexityRoot.MappingEvent.Op == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MappingEvent.Op(childComplexity), true
+	case "MappingEvent.patientId":
+		if e.ComplexityRoot.MappingEvent.PatientID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MappingEvent.PatientID(childComplexity), true
 
 	case "Mutation.changePassword":
 		if e.ComplexityRoot.Mutation.ChangePassword == nil {
@@ -1053,6 +1144,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Patient.MedicalHistory(childComplexity), true
+	case "Patient.nodeId":
+		if e.ComplexityRoot.Patient.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Patient.NodeID(childComplexity), true
 	case "Patient.phone":
 		if e.ComplexityRoot.Patient.Phone == nil {
 			break
@@ -1116,6 +1213,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PatientEdge.Node(childComplexity), true
 
+	case "PatientEvent.op":
+		if e.ComplexityRoot.PatientEvent.Op == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatientEvent.Op(childComplexity), true
+	case "PatientEvent.patient":
+		if e.ComplexityRoot.PatientEvent.Patient == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatientEvent.Patient(childComplexity), true
+	case "PatientEvent.patientId":
+		if e.ComplexityRoot.PatientEvent.PatientID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatientEvent.PatientID(childComplexity), true
+
 	case "Query.auditEvents":
 		if e.ComplexityRoot.Query.AuditEvents == nil {
 			break
@@ -1178,6 +1294,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.node":
+		if e.ComplexityRoot.Query.Node == nil {
+			break
+		}
+
+		args, err := ec.field_Query_node_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Node(childComplexity, args["nodeId"].(string)), true
 	case "Query.patient":
 		if e.ComplexityRoot.Query.Patient == nil {
 			break
@@ -1200,6 +1327,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Patients(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.PatientFilter)), true
+
+	case "Subscription.mappingChanged":
+		if e.ComplexityRoot.Subscription.MappingChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_mappingChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.MappingChanged(childComplexity, args["patientId"].(*string)), true
+	case "Subscription.patientChanged":
+		if e.ComplexityRoot.Subscription.PatientChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_patientChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.PatientChanged(childComplexity, args["id"].(string)), true
 
 	case "TokenPair.access":
 		if e.ComplexityRoot.TokenPair.Access == nil {
@@ -1238,6 +1388,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Name(childComplexity), true
+	case "User.nodeId":
+		if e.ComplexityRoot.User.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.NodeID(childComplexity), true
 
 	}
 	return 0, false
@@ -1311,6 +1467,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				Data: buf.Bytes(),
 			}
 		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -1336,7 +1509,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "audit.graphqls"
+//go:embed "audit.graphqls" "node.graphqls" "subscription.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2097,6 +2270,8 @@ type Mutation {
 }
 `, BuiltIn: false},
 	{Name: "audit.graphqls", Input: sourceData("audit.graphqls"), BuiltIn: false},
+	{Name: "node.graphqls", Input: sourceData("node.graphqls"), BuiltIn: false},
+	{Name: "subscription.graphqls", Input: sourceData("subscription.graphqls"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -2130,6 +2305,8 @@ func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field gr
 		return ec.fieldContext_AuditEvent_requestId(ctx, field)
 	case "hash":
 		return ec.fieldContext_AuditEvent_hash(ctx, field)
+	case "nodeId":
+		return ec.fieldContext_AuditEvent_nodeId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuditEvent", field.Name)
 }
@@ -2234,6 +2411,8 @@ func (ec *executionContext) childFields_Doctor(ctx context.Context, field graphq
 		return ec.fieldContext_Doctor_updatedAt(ctx, field)
 	case "patients":
 		return ec.fieldContext_Doctor_patients(ctx, field)
+	case "nodeId":
+		return ec.fieldContext_Doctor_nodeId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Doctor", field.Name)
 }
@@ -2280,6 +2459,8 @@ func (ec *executionContext) childFields_Mapping(ctx context.Context, field graph
 		return ec.fieldContext_Mapping_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Mapping_updatedAt(ctx, field)
+	case "nodeId":
+		return ec.fieldContext_Mapping_nodeId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Mapping", field.Name)
 }
@@ -2306,6 +2487,20 @@ func (ec *executionContext) childFields_MappingEdge(ctx context.Context, field g
 		return ec.fieldContext_MappingEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MappingEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MappingEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "op":
+		return ec.fieldContext_MappingEvent_op(ctx, field)
+	case "mappingId":
+		return ec.fieldContext_MappingEvent_mappingId(ctx, field)
+	case "patientId":
+		return ec.fieldContext_MappingEvent_patientId(ctx, field)
+	case "mapping":
+		return ec.fieldContext_MappingEvent_mapping(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MappingEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2376,6 +2571,8 @@ func (ec *executionContext) childFields_Patient(ctx context.Context, field graph
 		return ec.fieldContext_Patient_doctors(ctx, field)
 	case "mappings":
 		return ec.fieldContext_Patient_mappings(ctx, field)
+	case "nodeId":
+		return ec.fieldContext_Patient_nodeId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Patient", field.Name)
 }
@@ -2404,6 +2601,18 @@ func (ec *executionContext) childFields_PatientEdge(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type PatientEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_PatientEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "op":
+		return ec.fieldContext_PatientEvent_op(ctx, field)
+	case "patientId":
+		return ec.fieldContext_PatientEvent_patientId(ctx, field)
+	case "patient":
+		return ec.fieldContext_PatientEvent_patient(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PatientEvent", field.Name)
+}
+
 func (ec *executionContext) childFields_TokenPair(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "access":
@@ -2424,6 +2633,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_email(ctx, field)
 	case "dateJoined":
 		return ec.fieldContext_User_dateJoined(ctx, field)
+	case "nodeId":
+		return ec.fieldContext_User_nodeId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -2986,6 +3197,20 @@ func (ec *executionContext) field_Query_mappings_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "nodeId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["nodeId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_patient_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3043,6 +3268,34 @@ func (ec *executionContext) field_Query_patients_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["filter"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_mappingChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "patientId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["patientId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_patientChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -3403,6 +3656,29 @@ func (ec *executionContext) _AuditEvent_hash(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_AuditEvent_hash(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEvent_nodeId(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_nodeId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditEvent().NodeID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_nodeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, true, true, "ID")
 }
 
 func (ec *executionContext) _AuditEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AuditEventConnection) (ret graphql.Marshaler) {
@@ -4331,6 +4607,29 @@ func (ec *executionContext) fieldContext_Doctor_patients(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Doctor_nodeId(ctx context.Context, field graphql.CollectedField, obj *models.Doctor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Doctor_nodeId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Doctor().NodeID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Doctor_nodeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Doctor", field, true, true, "ID")
+}
+
 func (ec *executionContext) _DoctorConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.DoctorConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4707,6 +5006,29 @@ func (ec *executionContext) fieldContext_Mapping_updatedAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Mapping", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Mapping_nodeId(ctx context.Context, field graphql.CollectedField, obj *models.Mapping) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mapping_nodeId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mapping().NodeID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mapping_nodeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Mapping", field, true, true, "ID")
+}
+
 func (ec *executionContext) _MappingConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MappingConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4874,6 +5196,107 @@ func (ec *executionContext) fieldContext_MappingEdge_node(_ context.Context, fie
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Mapping(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MappingEvent_op(ctx context.Context, field graphql.CollectedField, obj *model.MappingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MappingEvent_op(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Op, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ChangeOp) graphql.Marshaler {
+			return ec.marshalNChangeOp2healthcareᚋgraphᚋmodelᚐChangeOp(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MappingEvent_op(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MappingEvent", field, false, false, "ChangeOp")
+}
+
+func (ec *executionContext) _MappingEvent_mappingId(ctx context.Context, field graphql.CollectedField, obj *model.MappingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MappingEvent_mappingId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MappingID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNID2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MappingEvent_mappingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MappingEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MappingEvent_patientId(ctx context.Context, field graphql.CollectedField, obj *model.MappingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MappingEvent_patientId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PatientID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNID2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MappingEvent_patientId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MappingEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MappingEvent_mapping(ctx context.Context, field graphql.CollectedField, obj *model.MappingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MappingEvent_mapping(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MappingEvent().Mapping(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Mapping) graphql.Marshaler {
+			return ec.marshalOMapping2ᚖhealthcareᚋmodelsᚐMapping(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MappingEvent_mapping(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MappingEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Mapping(ctx, field)
 		},
@@ -6229,6 +6652,29 @@ func (ec *executionContext) fieldContext_Patient_mappings(ctx context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Patient_nodeId(ctx context.Context, field graphql.CollectedField, obj *models.Patient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Patient_nodeId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Patient().NodeID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Patient_nodeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Patient", field, true, true, "ID")
+}
+
 func (ec *executionContext) _PatientConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PatientConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6396,6 +6842,84 @@ func (ec *executionContext) fieldContext_PatientEdge_node(_ context.Context, fie
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Patient(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PatientEvent_op(ctx context.Context, field graphql.CollectedField, obj *model.PatientEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PatientEvent_op(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Op, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ChangeOp) graphql.Marshaler {
+			return ec.marshalNChangeOp2healthcareᚋgraphᚋmodelᚐChangeOp(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PatientEvent_op(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PatientEvent", field, false, false, "ChangeOp")
+}
+
+func (ec *executionContext) _PatientEvent_patientId(ctx context.Context, field graphql.CollectedField, obj *model.PatientEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PatientEvent_patientId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PatientID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNID2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PatientEvent_patientId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PatientEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _PatientEvent_patient(ctx context.Context, field graphql.CollectedField, obj *model.PatientEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PatientEvent_patient(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PatientEvent().Patient(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Patient) graphql.Marshaler {
+			return ec.marshalOPatient2ᚖhealthcareᚋmodelsᚐPatient(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PatientEvent_patient(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PatientEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Patient(ctx, field)
 		},
@@ -6743,6 +7267,50 @@ func (ec *executionContext) fieldContext_Query_auditEvents(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Node(ctx, fc.Args["nodeId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Node) graphql.Marshaler {
+			return ec.marshalONode2healthcareᚋgraphᚋmodelᚐNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_node(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_node_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6815,6 +7383,94 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_mappingChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_mappingChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().MappingChanged(ctx, fc.Args["patientId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MappingEvent) graphql.Marshaler {
+			return ec.marshalNMappingEvent2ᚖhealthcareᚋgraphᚋmodelᚐMappingEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_mappingChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MappingEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_mappingChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_patientChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_patientChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().PatientChanged(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PatientEvent) graphql.Marshaler {
+			return ec.marshalNPatientEvent2ᚖhealthcareᚋgraphᚋmodelᚐPatientEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_patientChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PatientEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_patientChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -6955,6 +7611,29 @@ func (ec *executionContext) _User_dateJoined(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_User_dateJoined(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "Time")
+}
+
+func (ec *executionContext) _User_nodeId(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_nodeId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().NodeID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_nodeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "ID")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -9329,11 +10008,59 @@ func UnmarshalRegisterInput(ctx context.Context, raw any) (models.RegisterInput,
 
 // region    ************************** interface.gotpl ***************************
 
+func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj model.Node) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case models.User:
+		return ec._User(ctx, sel, &obj)
+	case *models.User:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._User(ctx, sel, obj)
+	case models.Patient:
+		return ec._Patient(ctx, sel, &obj)
+	case *models.Patient:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Patient(ctx, sel, obj)
+	case models.Mapping:
+		return ec._Mapping(ctx, sel, &obj)
+	case *models.Mapping:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Mapping(ctx, sel, obj)
+	case models.Doctor:
+		return ec._Doctor(ctx, sel, &obj)
+	case *models.Doctor:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Doctor(ctx, sel, obj)
+	case models.AuditEvent:
+		return ec._AuditEvent(ctx, sel, &obj)
+	case *models.AuditEvent:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._AuditEvent(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of Node must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
 
-var auditEventImplementors = []string{"AuditEvent"}
+var auditEventImplementors = []string{"AuditEvent", "Node"}
 
 func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSet, obj *models.AuditEvent) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventImplementors)
@@ -9406,6 +10133,12 @@ func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "nodeId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AuditEvent_nodeId(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9585,7 +10318,7 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
-var doctorImplementors = []string{"Doctor"}
+var doctorImplementors = []string{"Doctor", "Node"}
 
 func (ec *executionContext) _Doctor(ctx context.Context, sel ast.SelectionSet, obj *models.Doctor) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, doctorImplementors)
@@ -9733,6 +10466,12 @@ func (ec *executionContext) _Doctor(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Doctor_patients(ctx, field, obj)
 				})
+		case "nodeId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Doctor_nodeId(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9836,7 +10575,7 @@ func (ec *executionContext) _DoctorEdge(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
-var mappingImplementors = []string{"Mapping"}
+var mappingImplementors = []string{"Mapping", "Node"}
 
 func (ec *executionContext) _Mapping(ctx context.Context, sel ast.SelectionSet, obj *models.Mapping) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, mappingImplementors)
@@ -9889,6 +10628,12 @@ func (ec *executionContext) _Mapping(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "nodeId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Mapping_nodeId(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9975,6 +10720,55 @@ func (ec *executionContext) _MappingEdge(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var mappingEventImplementors = []string{"MappingEvent"}
+
+func (ec *executionContext) _MappingEvent(ctx context.Context, sel ast.SelectionSet, obj *model.MappingEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mappingEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MappingEvent")
+		case "op":
+			out.Values[i] = ec._MappingEvent_op(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "mappingId":
+			out.Values[i] = ec._MappingEvent_mappingId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "patientId":
+			out.Values[i] = ec._MappingEvent_patientId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "mapping":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MappingEvent_mapping(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -10174,7 +10968,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
-var patientImplementors = []string{"Patient"}
+var patientImplementors = []string{"Patient", "Node"}
 
 func (ec *executionContext) _Patient(ctx context.Context, sel ast.SelectionSet, obj *models.Patient) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, patientImplementors)
@@ -10317,6 +11111,12 @@ func (ec *executionContext) _Patient(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Patient_mappings(ctx, field, obj)
 				})
+		case "nodeId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Patient_nodeId(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -10420,6 +11220,50 @@ func (ec *executionContext) _PatientEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var patientEventImplementors = []string{"PatientEvent"}
+
+func (ec *executionContext) _PatientEvent(ctx context.Context, sel ast.SelectionSet, obj *model.PatientEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, patientEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PatientEvent")
+		case "op":
+			out.Values[i] = ec._PatientEvent_op(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "patientId":
+			out.Values[i] = ec._PatientEvent_patientId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "patient":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PatientEvent_patient(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -10487,6 +11331,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_auditEvents(ctx, field)
 				})
+		case "node":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_node(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -10516,6 +11366,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	}
 
 	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "mappingChanged":
+		return ec._Subscription_mappingChanged(ctx, fields[0])
+	case "patientChanged":
+		return ec._Subscription_patientChanged(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var tokenPairImplementors = []string{"TokenPair"}
@@ -10556,7 +11428,7 @@ func (ec *executionContext) _TokenPair(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
-var userImplementors = []string{"User"}
+var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *models.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
@@ -10570,23 +11442,29 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		case "id":
 			out.Values[i] = ec._User_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
 			out.Values[i] = ec._User_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "email":
 			out.Values[i] = ec._User_email(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "dateJoined":
 			out.Values[i] = ec._User_dateJoined(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "nodeId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_nodeId(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -11078,6 +11956,16 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalNChangeOp2healthcareᚋgraphᚋmodelᚐChangeOp(ctx context.Context, v any) (model.ChangeOp, error) {
+	var res model.ChangeOp
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChangeOp2healthcareᚋgraphᚋmodelᚐChangeOp(ctx context.Context, sel ast.SelectionSet, v model.ChangeOp) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNChangePasswordInput2healthcareᚋmodelsᚐChangePasswordInput(ctx context.Context, v any) (models.ChangePasswordInput, error) {
 	res, err := ec.unmarshalInputChangePasswordInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -11350,6 +12238,14 @@ func (ec *executionContext) marshalNMappingEdge2ᚖhealthcareᚋgraphᚋmodelᚐ
 	return ec._MappingEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNMappingEvent2ᚖhealthcareᚋgraphᚋmodelᚐMappingEvent(ctx context.Context, sel ast.SelectionSet, v *model.MappingEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MappingEvent!")
+		return graphql.Null
+	}
+	return ec._MappingEvent(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNMappingInput2healthcareᚋgraphᚋmodelᚐMappingInput(ctx context.Context, v any) (model.MappingInput, error) {
 	res, err := ec.unmarshalInputMappingInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -11432,6 +12328,14 @@ func (ec *executionContext) marshalNPatientEdge2ᚖhealthcareᚋgraphᚋmodelᚐ
 		return graphql.Null
 	}
 	return ec._PatientEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPatientEvent2ᚖhealthcareᚋgraphᚋmodelᚐPatientEvent(ctx context.Context, sel ast.SelectionSet, v *model.PatientEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PatientEvent!")
+		return graphql.Null
+	}
+	return ec._PatientEvent(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNPatientInput2healthcareᚋmodelsᚐPatientInput(ctx context.Context, v any) (models.PatientInput, error) {
@@ -11923,6 +12827,13 @@ func (ec *executionContext) marshalOMappingStatus2ᚖhealthcareᚋmodelsᚐMappi
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalONode2healthcareᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v model.Node) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Node(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOPatient2ᚖhealthcareᚋmodelsᚐPatient(ctx context.Context, sel ast.SelectionSet, v *models.Patient) graphql.Marshaler {

@@ -50,6 +50,9 @@ type Options struct {
 	Debug bool
 	// Limits bound each operation; zero fields take DefaultLimits.
 	Limits Limits
+	// Subscriptions configures the websocket subscriptions are served on;
+	// zero fields take DefaultSubscriptions.
+	Subscriptions Subscriptions
 }
 
 // Introspection is the policy for __schema and __type queries.
@@ -160,10 +163,12 @@ var sdl = sync.OnceValue(func() []byte {
 // exactly what introspection shows.
 func SDL() []byte { return sdl() }
 
-// NewHandler returns the GraphQL endpoint: POST JSON for every operation,
-// GET for queries only, answering in application/json or, when the client
-// asks for it, application/graphql-response+json (GraphQL over HTTP). It
-// expects auth's Middleware before it.
+// NewHandler returns the GraphQL endpoint: POST JSON for queries and
+// mutations, GET for queries only, answering in application/json or, when
+// the client asks for it, application/graphql-response+json (GraphQL over
+// HTTP); and subscriptions over a websocket at the same URL
+// (graphql-transport-ws, websocket.go). It expects auth's Middleware before
+// it.
 func NewHandler(o Options) http.Handler {
 	if o.Log == nil {
 		o.Log = slog.Default()
@@ -184,6 +189,8 @@ func NewHandler(o Options) http.Handler {
 	exec.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](apqCacheSize)})
 	exec.Use(&preflight{schema: Schema, docs: lru.New[*inspected](queryCacheSize)})
 	exec.Use(limitsExt{limits: o.Limits, schema: es})
+	exec.Use(wsOperations{})
+	exec.Use(wsEvents{store: o.Store, audit: o.Audit, log: o.Log})
 	exec.SetErrorPresenter(presentError(o.Log))
 	exec.SetRecoverFunc(recoverPanic(o.Log))
 
@@ -258,6 +265,10 @@ func NewHandler(o Options) http.Handler {
 			writeErr(w, media, http.StatusMethodNotAllowed, "GET requests may only run queries; send mutations by POST")
 			return
 		}
+		if rc.Operation.Operation == ast.Subscription {
+			writeErr(w, media, http.StatusBadRequest, "subscriptions run over a websocket at this URL with the graphql-transport-ws protocol (the graphql-ws client), not over HTTP")
+			return
+		}
 		responses, ctx := exec.DispatchOperation(ctx, rc)
 		resp := responses(ctx)
 		w.WriteHeader(http.StatusOK)
@@ -270,7 +281,16 @@ func NewHandler(o Options) http.Handler {
 				"The service is temporarily unavailable; try again shortly.", string(models.CodeUnavailable))
 		})(h)
 	}
-	return h
+	// A websocket is not one request: each of its events gets its own
+	// loaders and audit batch (wsEvents).
+	ws := newWSServer(o, exec)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isWebsocket(r) {
+			ws.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // negotiate picks the response media type from an Accept header: the

@@ -359,10 +359,14 @@ func (r *Resolver) Patient() PatientResolver { return &patientResolver{r} }
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// User returns UserResolver implementation.
+func (r *Resolver) User() UserResolver { return &userResolver{r} }
+
 type (
 	doctorResolver   struct{ *Resolver }
 	mappingResolver  struct{ *Resolver }
 	mutationResolver struct{ *Resolver }
 	patientResolver  struct{ *Resolver }
 	queryResolver    struct{ *Resolver }
+	userResolver     struct{ *Resolver }
 )

@@ -20,6 +20,9 @@ import (
 	"net/http"
 	"path"
 	"strings"
+
+	"healthcare/models"
+	"healthcare/web"
 )
 
 //go:embed assets
@@ -89,14 +92,34 @@ func Handler(title, endpoint string) http.Handler {
 		h.Set("Cache-Control", "no-cache")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
-		// Everything comes from this server. GraphiQL sets inline styles and
-		// its editor (CodeMirror) needs them; its fonts are data: URLs.
-		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "+
-			"img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+		h.Set("Content-Security-Policy", Policy(r))
 		if err := page.Execute(w, data); err != nil {
 			http.Error(w, "internal error", http.StatusInternalServerError)
 		}
 	})
+}
+
+// Policy is the page's Content-Security-Policy. Everything comes from this
+// server: GraphiQL sets inline styles and its editor (CodeMirror) needs
+// them; its fonts are data: URLs. It talks to this origin only, by HTTP
+// and by websocket (subscriptions): connect-src names the websocket origin
+// as the client reached the server (models.RequestInfo, which honours
+// TRUST_PROXY and PUBLIC_URL), since not every browser lets 'self' match
+// ws: and wss:.
+func Policy(r *http.Request) string {
+	connect := []string{"'self'"}
+	if info := models.RequestInfoFrom(r.Context()); info.Host != "" {
+		scheme := "ws://"
+		if info.Secure() {
+			scheme = "wss://"
+		}
+		connect = append(connect, scheme+info.Host)
+	}
+	return web.CSP{
+		DefaultSrc: []string{"'self'"}, ScriptSrc: []string{"'self'"}, StyleSrc: []string{"'self'", "'unsafe-inline'"},
+		ImgSrc: []string{"'self'", "data:"}, FontSrc: []string{"'self'", "data:"}, ConnectSrc: connect,
+		FormAction: []string{"'none'"},
+	}.String()
 }
 
 // Assets serves the playground's embedded files, to be mounted with the

@@ -3,7 +3,11 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
 	"healthcare/models"
+	"io"
+	"strconv"
 	"time"
 )
 
@@ -187,10 +191,75 @@ type PatientFilter struct {
 type Query struct {
 }
 
+// Live changes, over a websocket at /graphql with the graphql-transport-ws protocol (the graphql-ws client). Authenticate in connection_init with the payload {"Authorization": "Bearer <access token>"}. A subscriber receives the changes of the records it may see and nothing else, made on any server node.
+type Subscription struct {
+}
+
 // A pair of JWTs (HS256). Send access as Authorization: Bearer <access>; spend refresh with refreshToken when access expires.
 type TokenPair struct {
 	// Access token: valid for 1 hour by default; sent with every request as Authorization: Bearer <token>.
 	Access string `json:"access"`
 	// Refresh token: valid for 7 days by default and usable once; refreshToken returns a new pair, logout revokes it.
 	Refresh string `json:"refresh"`
+}
+
+// What a change did to its record.
+type ChangeOp string
+
+const (
+	// The record was created.
+	ChangeOpCreate ChangeOp = "CREATE"
+	// The record was changed.
+	ChangeOpUpdate ChangeOp = "UPDATE"
+	// The record was deleted.
+	ChangeOpDelete ChangeOp = "DELETE"
+)
+
+var AllChangeOp = []ChangeOp{
+	ChangeOpCreate,
+	ChangeOpUpdate,
+	ChangeOpDelete,
+}
+
+func (e ChangeOp) IsValid() bool {
+	switch e {
+	case ChangeOpCreate, ChangeOpUpdate, ChangeOpDelete:
+		return true
+	}
+	return false
+}
+
+func (e ChangeOp) String() string {
+	return string(e)
+}
+
+func (e *ChangeOp) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ChangeOp(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ChangeOp", str)
+	}
+	return nil
+}
+
+func (e ChangeOp) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ChangeOp) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ChangeOp) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

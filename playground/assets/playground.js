@@ -8,12 +8,14 @@
 // needs a token by default. A "Sign in" panel registers or signs in
 // through the API and fills the Headers editor with the access token; the
 // tokens live in this page's memory only. A "Connect" panel says how other
-// tools reach the API.
+// tools reach the API. Subscriptions run over a websocket to the same URL.
 (function () {
   'use strict';
   var el = document.getElementById('graphiql');
   var endpoint = new URL(el.getAttribute('data-endpoint') || '/graphql', window.location.href).href;
   var schemaURL = endpoint + '/schema.graphql';
+  // Subscriptions go over a websocket at the same URL (graphql-transport-ws).
+  var socketURL = endpoint.replace(/^http/, 'ws');
   var h = React.createElement;
   var GR = GraphiQL.React;
 
@@ -25,6 +27,9 @@
     '# Ctrl-Enter runs, Ctrl-Space completes,',
     '# the book icon opens the docs, the plug',
     '# icon says how other tools connect.',
+    '# Subscriptions run live, e.g.',
+    '#   subscription { mappingChanged {',
+    '#     op mappingId mapping { status } } }',
     '',
     'query Patients($first: Int, $after: String) {',
     '  patients(first: $first, after: $after) {',
@@ -148,6 +153,7 @@
     var sdl = schemaURL;
     var tools = [
       ['Any client', ['POST ', code(endpoint), ' with JSON {query, variables, operationName}, or GET for queries; header ', code('Authorization: Bearer <access token>'), '. Tokens come from the login or register mutation (or POST /api/auth/login/).']],
+      ['Subscriptions', ['A websocket at ', code(socketURL), ' with the graphql-transport-ws protocol (the graphql-ws client); send ', code('{"Authorization": "Bearer <access token>"}'), ' as the connection_init payload. This page does, from the Headers tab.']],
       ['Schema (SDL)', ['Public, no token: ', code(sdl), '. Introspection needs a signed-in token unless the server allows it to everyone.']],
       ['Postman', ['New → GraphQL request, URL ', code(endpoint), '; Authorization tab → Bearer Token. The schema loads by introspection with that token, or import the SDL file.']],
       ['Insomnia', ['New GraphQL request to ', code(endpoint), '; Auth → Bearer Token. Schema fetching uses the request\'s auth.']],
@@ -177,7 +183,10 @@
   function render(schema, note) {
     var root = ReactDOM.createRoot(el);
     root.render(h(GraphiQL, {
-      fetcher: GraphiQL.createFetcher({ url: endpoint }),
+      // A subscription opens a websocket with the graphql-ws client inside
+      // the GraphiQL bundle; the Headers tab becomes its connection_init
+      // payload, so the token there authenticates it.
+      fetcher: GraphiQL.createFetcher({ url: endpoint, subscriptionUrl: socketURL }),
       schema: schema,
       defaultQuery: defaultQuery,
       variables: '{\n  "first": 5\n}',
