@@ -50,6 +50,9 @@ type Options struct {
 	Debug bool
 	// Limits bound each operation; zero fields take DefaultLimits.
 	Limits Limits
+	// Extensions are added to the executor after the built-in ones
+	// (metrics and tracing); they see every operation, refused or run.
+	Extensions []graphql.HandlerExtension
 }
 
 // Introspection is the policy for __schema and __type queries.
@@ -184,6 +187,9 @@ func NewHandler(o Options) http.Handler {
 	exec.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](apqCacheSize)})
 	exec.Use(&preflight{schema: Schema, docs: lru.New[*inspected](queryCacheSize)})
 	exec.Use(limitsExt{limits: o.Limits, schema: es})
+	for _, e := range o.Extensions {
+		exec.Use(e)
+	}
 	exec.SetErrorPresenter(presentError(o.Log))
 	exec.SetRecoverFunc(recoverPanic(o.Log))
 
