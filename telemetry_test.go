@@ -362,5 +362,3 @@ func keys[V any](m map[string]V) []string {
 	}
 	return out
 }
-
-
