@@ -131,10 +131,14 @@ func (r *Replica) Up() bool { return r.up.Load() }
 // check (-1: unknown).
 func (r *Replica) LagBytes() int64 { return r.lag.Load() }
 
-// SetWindow replaces DefaultReplicaWindow (tests).
+// SetWindow replaces DefaultReplicaWindow (tests), shortening a blind
+// window already begun.
 func (r *Replica) SetWindow(d time.Duration) {
 	r.mu.Lock()
 	r.window = d
+	if until := time.Now().Add(d); r.blindUntil.After(until) {
+		r.blindUntil = until
+	}
 	r.mu.Unlock()
 }
 
