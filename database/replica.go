@@ -191,18 +191,18 @@ func (r *Replica) count(replica bool, reason string) {
 // failed sets the replica aside after err (a failed read) if err says it
 // cannot be reached; other errors (a query cancelled by the standby's
 // recovery) only send that read to the primary.
-func (r *Replica) failed(err error) {
+func (r *Replica) failed(ctx context.Context, err error) {
 	if r.OnFallback != nil {
 		r.OnFallback()
 	}
 	var me *models.Error
 	if (errors.As(err, &me) && me.Code == models.CodeUnavailable) || isConnError(err) {
 		if r.up.Swap(false) {
-			r.log.Warn("read replica failed: reads go to the primary until it answers again", "err", err)
+			r.log.WarnContext(ctx, "read replica failed: reads go to the primary until it answers again", "err", err)
 		}
 		return
 	}
-	r.log.Warn("read replica failed a read: answered from the primary", "err", err)
+	r.log.WarnContext(ctx, "read replica failed a read: answered from the primary", "err", err)
 }
 
 // Watch checks the replica every interval until ctx ends: whether it
@@ -285,6 +285,6 @@ func (s *Store) readVia(ctx context.Context, v models.Viewer, read func(db bun.I
 	if errors.As(err, &me) && me.Code != models.CodeUnavailable {
 		return err // the request's fault (an unknown order), not the replica's
 	}
-	r.failed(err)
+	r.failed(ctx, err)
 	return read(s.db)
 }
