@@ -59,7 +59,7 @@ func openNode(t *testing.T, where string, env map[string]string) *node {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { a.notifier.Listen(ctx, cfg.DatabaseURL, a.log); close(done) }()
+	go func() { a.notifier.Listen(ctx, a.db, a.log); close(done) }()
 	srv := httptest.NewServer(a.routes())
 	t.Cleanup(func() {
 		srv.Close()
@@ -97,8 +97,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// call is one JSON request to a node.
-type call struct {
+// apiCall is one JSON request to a node.
+type apiCall struct {
 	method, path string
 	body         any
 	token        string
@@ -112,7 +112,7 @@ type answer struct {
 	raw    string
 }
 
-func (n *node) do(t *testing.T, c call) answer {
+func (n *node) do(t *testing.T, c apiCall) answer {
 	t.Helper()
 	var body io.Reader
 	if c.body != nil {
@@ -144,7 +144,7 @@ func (n *node) do(t *testing.T, c call) answer {
 // gql runs a GraphQL operation.
 func (n *node) gql(t *testing.T, token, query string, vars map[string]any, header map[string]string) answer {
 	t.Helper()
-	return n.do(t, call{method: "POST", path: "/graphql", token: token, header: header,
+	return n.do(t, apiCall{method: "POST", path: "/graphql", token: token, header: header,
 		body: map[string]any{"query": query, "variables": vars}})
 }
 
@@ -153,7 +153,7 @@ const findingsPassword = "Correct-Horse-42"
 // register makes an account through REST and returns its tokens.
 func (n *node) register(t *testing.T, email string) (access, refresh string) {
 	t.Helper()
-	a := n.do(t, call{method: "POST", path: "/api/auth/register/", body: map[string]any{
+	a := n.do(t, apiCall{method: "POST", path: "/api/auth/register/", body: map[string]any{
 		"name": "Test User", "email": email, "password": findingsPassword, "password_confirm": findingsPassword}})
 	if a.status != http.StatusCreated {
 		t.Fatalf("register %s: %d %s", email, a.status, a.raw)
@@ -163,7 +163,7 @@ func (n *node) register(t *testing.T, email string) (access, refresh string) {
 
 func (n *node) login(t *testing.T, email, password string, header map[string]string) answer {
 	t.Helper()
-	return n.do(t, call{method: "POST", path: "/api/auth/login/", header: header,
+	return n.do(t, apiCall{method: "POST", path: "/api/auth/login/", header: header,
 		body: map[string]any{"email": email, "password": password}})
 }
 
@@ -195,7 +195,7 @@ func (n *node) events(t *testing.T, action models.AuditAction, userID int64) []*
 
 func userIDOf(t *testing.T, n *node, token string) int64 {
 	t.Helper()
-	a := n.do(t, call{method: "GET", path: "/api/auth/me/", token: token})
+	a := n.do(t, apiCall{method: "GET", path: "/api/auth/me/", token: token})
 	if a.status != 200 {
 		t.Fatalf("me: %d %s", a.status, a.raw)
 	}
@@ -212,7 +212,7 @@ func TestFinding01_PasswordChangeThrottledAndAudited(t *testing.T) {
 		tok, _ := n.register(t, "owner@example.com")
 		uid := userIDOf(t, n, tok)
 		restChange := func(current string) answer {
-			return n.do(t, call{method: "POST", path: "/api/auth/password/", token: tok, body: map[string]any{
+			return n.do(t, apiCall{method: "POST", path: "/api/auth/password/", token: tok, body: map[string]any{
 				"current_password": current, "new_password": "Another-Horse-77", "new_password_confirm": "Another-Horse-77"}})
 		}
 		gqlChange := func(current string) answer {
@@ -249,7 +249,7 @@ func TestFinding01_PasswordChangeThrottledAndAudited(t *testing.T) {
 		n := openNode(t, where, nil)
 		tok, _ := n.register(t, "owner@example.com")
 		uid := userIDOf(t, n, tok)
-		a := n.do(t, call{method: "POST", path: "/api/auth/password/", token: tok, body: map[string]any{
+		a := n.do(t, apiCall{method: "POST", path: "/api/auth/password/", token: tok, body: map[string]any{
 			"current_password": findingsPassword, "new_password": "Another-Horse-77", "new_password_confirm": "Another-Horse-77"}})
 		if a.status != 200 {
 			t.Fatalf("change: %d %s", a.status, a.raw)
@@ -356,14 +356,14 @@ func TestFinding04_AccessTokenEndsWithSession(t *testing.T) {
 			a := n.login(t, "owner@example.com", findingsPassword, nil)
 			return path(a.body, "data", "tokens", "access").(string), path(a.body, "data", "tokens", "refresh").(string)
 		}
-		me := func(tok string) int { return n.do(t, call{method: "GET", path: "/api/auth/me/", token: tok}).status }
+		me := func(tok string) int { return n.do(t, apiCall{method: "GET", path: "/api/auth/me/", token: tok}).status }
 
 		t.Run("logout_401", func(t *testing.T) {
 			access, refresh := signIn()
 			if s := me(access); s != 200 {
 				t.Fatalf("before logout: %d", s)
 			}
-			if a := n.do(t, call{method: "POST", path: "/api/auth/logout/", body: map[string]any{"refresh": refresh}}); a.status != 200 {
+			if a := n.do(t, apiCall{method: "POST", path: "/api/auth/logout/", body: map[string]any{"refresh": refresh}}); a.status != 200 {
 				t.Fatalf("logout: %d %s", a.status, a.raw)
 			}
 			if s := me(access); s != http.StatusUnauthorized {
@@ -372,7 +372,7 @@ func TestFinding04_AccessTokenEndsWithSession(t *testing.T) {
 		})
 		t.Run("refresh_reuse_401", func(t *testing.T) {
 			access, refresh := signIn()
-			first := n.do(t, call{method: "POST", path: "/api/auth/token/refresh/", body: map[string]any{"refresh": refresh}})
+			first := n.do(t, apiCall{method: "POST", path: "/api/auth/token/refresh/", body: map[string]any{"refresh": refresh}})
 			if first.status != 200 {
 				t.Fatalf("refresh: %d %s", first.status, first.raw)
 			}
@@ -380,7 +380,7 @@ func TestFinding04_AccessTokenEndsWithSession(t *testing.T) {
 			if s := me(newAccess); s != 200 {
 				t.Fatalf("new access token: %d", s)
 			}
-			if a := n.do(t, call{method: "POST", path: "/api/auth/token/refresh/", body: map[string]any{"refresh": refresh}}); a.status != 401 {
+			if a := n.do(t, apiCall{method: "POST", path: "/api/auth/token/refresh/", body: map[string]any{"refresh": refresh}}); a.status != 401 {
 				t.Fatalf("reuse: %d %s", a.status, a.raw)
 			}
 			for _, tok := range []string{access, newAccess} {
@@ -392,7 +392,7 @@ func TestFinding04_AccessTokenEndsWithSession(t *testing.T) {
 		t.Run("other_sessions_unaffected", func(t *testing.T) {
 			a1, _ := signIn()
 			_, r2 := signIn()
-			n.do(t, call{method: "POST", path: "/api/auth/logout/", body: map[string]any{"refresh": r2}})
+			n.do(t, apiCall{method: "POST", path: "/api/auth/logout/", body: map[string]any{"refresh": r2}})
 			if s := me(a1); s != 200 {
 				t.Fatalf("another session's token after a logout: %d", s)
 			}
@@ -409,14 +409,14 @@ func TestFinding04_AccessTokenEndsWithSession(t *testing.T) {
 		a.register(t, "owner@example.com")
 		lg := a.login(t, "owner@example.com", findingsPassword, nil)
 		access, refresh := path(lg.body, "data", "tokens", "access").(string), path(lg.body, "data", "tokens", "refresh").(string)
-		if s := b.do(t, call{method: "GET", path: "/api/auth/me/", token: access}).status; s != 200 {
+		if s := b.do(t, apiCall{method: "GET", path: "/api/auth/me/", token: access}).status; s != 200 {
 			t.Fatalf("node B before logout: %d", s)
 		}
-		if r := a.do(t, call{method: "POST", path: "/api/auth/logout/", body: map[string]any{"refresh": refresh}}); r.status != 200 {
+		if r := a.do(t, apiCall{method: "POST", path: "/api/auth/logout/", body: map[string]any{"refresh": refresh}}); r.status != 200 {
 			t.Fatal(r.raw)
 		}
 		waitFor(t, "node B to refuse the token", func() bool {
-			return b.do(t, call{method: "GET", path: "/api/auth/me/", token: access}).status == http.StatusUnauthorized
+			return b.do(t, apiCall{method: "GET", path: "/api/auth/me/", token: access}).status == http.StatusUnauthorized
 		})
 	})
 }
@@ -430,25 +430,25 @@ func TestFinding05_DoctorDeleteKeepsOtherAccountsAssignments(t *testing.T) {
 		n := openNode(t, where, nil)
 		aTok, _ := n.register(t, "a@example.com")
 		bTok, _ := n.register(t, "b@example.com")
-		doc := n.do(t, call{method: "POST", path: "/api/doctors/", token: aTok, body: map[string]any{
+		doc := n.do(t, apiCall{method: "POST", path: "/api/doctors/", token: aTok, body: map[string]any{
 			"first_name": "Rajesh", "last_name": "Kumar", "email": "dr@hospital.com", "phone": "+919876543220",
 			"specialization": "CARDIOLOGY", "qualification": "MBBS", "license_number": "MH1", "experience_years": 10, "consultation_fee": 500}})
 		did := path(doc.body, "data", "id").(float64)
-		pat := n.do(t, call{method: "POST", path: "/api/patients/", token: bTok, body: map[string]any{
+		pat := n.do(t, apiCall{method: "POST", path: "/api/patients/", token: bTok, body: map[string]any{
 			"first_name": "Bea", "last_name": "Rao", "phone": "+919876543210", "date_of_birth": "1990-05-15", "gender": "F"}})
 		pid := path(pat.body, "data", "id").(float64)
-		m := n.do(t, call{method: "POST", path: "/api/mappings/", token: bTok, body: map[string]any{
+		m := n.do(t, apiCall{method: "POST", path: "/api/mappings/", token: bTok, body: map[string]any{
 			"patient": pid, "doctor": did, "reason": "Chest pain", "notes": "B's own notes"}})
 		if m.status != 201 {
 			t.Fatalf("mapping: %d %s", m.status, m.raw)
 		}
 		mid := int64(path(m.body, "data", "id").(float64))
-		del := n.do(t, call{method: "DELETE", path: fmt.Sprintf("/api/doctors/%d/", int(did)), token: aTok})
+		del := n.do(t, apiCall{method: "DELETE", path: fmt.Sprintf("/api/doctors/%d/", int(did)), token: aTok})
 		if del.status != http.StatusConflict || !strings.Contains(del.raw, "assigned to 1 patient(s) of other accounts") ||
 			strings.Contains(del.raw, "b@example.com") || strings.Contains(del.raw, "Bea") {
 			t.Fatalf("creator deletes a doctor others use: %d %s", del.status, del.raw)
 		}
-		got := n.do(t, call{method: "GET", path: fmt.Sprintf("/api/mappings/detail/%d/", mid), token: bTok})
+		got := n.do(t, apiCall{method: "GET", path: fmt.Sprintf("/api/mappings/detail/%d/", mid), token: bTok})
 		if got.status != 200 || path(got.body, "data", "notes") != "B's own notes" {
 			t.Fatalf("B's mapping after A's refused delete: %d %s", got.status, got.raw)
 		}
@@ -457,7 +457,7 @@ func TestFinding05_DoctorDeleteKeepsOtherAccountsAssignments(t *testing.T) {
 			t.Fatalf("GraphQL: %s", r.raw)
 		}
 		root := n.superuser(t, "root@example.com")
-		if r := n.do(t, call{method: "DELETE", path: fmt.Sprintf("/api/doctors/%d/", int(did)), token: root}); r.status != 200 {
+		if r := n.do(t, apiCall{method: "DELETE", path: fmt.Sprintf("/api/doctors/%d/", int(did)), token: root}); r.status != 200 {
 			t.Fatalf("superuser delete: %d %s", r.status, r.raw)
 		}
 		rootID := userIDOf(t, n, root)
@@ -531,16 +531,16 @@ func TestFinding07_RevocationIsExact(t *testing.T) {
 		n.register(t, "owner@example.com")
 		lg := n.login(t, "owner@example.com", findingsPassword, nil)
 		sameSecond := path(lg.body, "data", "tokens", "access").(string)
-		ch := n.do(t, call{method: "POST", path: "/api/auth/password/", token: sameSecond, body: map[string]any{
+		ch := n.do(t, apiCall{method: "POST", path: "/api/auth/password/", token: sameSecond, body: map[string]any{
 			"current_password": findingsPassword, "new_password": "Another-Horse-77", "new_password_confirm": "Another-Horse-77"}})
 		if ch.status != 200 {
 			t.Fatalf("change: %d %s", ch.status, ch.raw)
 		}
-		if s := n.do(t, call{method: "GET", path: "/api/auth/me/", token: sameSecond}).status; s != 401 {
+		if s := n.do(t, apiCall{method: "GET", path: "/api/auth/me/", token: sameSecond}).status; s != 401 {
 			t.Fatalf("token of before the change: %d, want 401", s)
 		}
 		fresh := path(ch.body, "data", "tokens", "access").(string)
-		if s := n.do(t, call{method: "GET", path: "/api/auth/me/", token: fresh}).status; s != 200 {
+		if s := n.do(t, apiCall{method: "GET", path: "/api/auth/me/", token: fresh}).status; s != 200 {
 			t.Fatalf("token of the change's new session: %d", s)
 		}
 		// A token signed with the right key but no iat.
@@ -554,7 +554,7 @@ func TestFinding07_RevocationIsExact(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s := n.do(t, call{method: "GET", path: "/api/auth/me/", token: noIat}).status; s != 401 {
+		if s := n.do(t, apiCall{method: "GET", path: "/api/auth/me/", token: noIat}).status; s != 401 {
 			t.Fatalf("token without iat: %d, want 401", s)
 		}
 	})
@@ -570,7 +570,7 @@ func TestFinding08_CORSOriginsExact(t *testing.T) {
 	}
 	n := openNode(t, t.TempDir()+"/hc.db", map[string]string{"CORS_ALLOWED_ORIGINS": "https://app.example.com"})
 	for origin, want := range map[string]string{"https://app.example.com": "https://app.example.com", "https://evil.example": "", "https://app.example.com.evil.example": ""} {
-		a := n.do(t, call{method: "GET", path: "/healthz", header: map[string]string{"Origin": origin}})
+		a := n.do(t, apiCall{method: "GET", path: "/healthz", header: map[string]string{"Origin": origin}})
 		if got := a.header.Get("Access-Control-Allow-Origin"); got != want {
 			t.Errorf("Origin %s: allowed %q, want %q", origin, got, want)
 		}
@@ -586,7 +586,7 @@ func TestFinding09_RegistrationNoFreeOracle(t *testing.T) {
 		n := openNode(t, where, map[string]string{"TRUST_PROXY": "true", "THROTTLE_LOGIN_IP": "3/1m", "THROTTLE_REGISTER_IP": "100/1m"})
 		n.register(t, "alice@example.com")
 		reg := func(email, ip string) answer {
-			return n.do(t, call{method: "POST", path: "/api/auth/register/", header: map[string]string{"X-Forwarded-For": ip},
+			return n.do(t, apiCall{method: "POST", path: "/api/auth/register/", header: map[string]string{"X-Forwarded-For": ip},
 				body: map[string]any{"name": "Probe", "email": email, "password": findingsPassword, "password_confirm": findingsPassword}})
 		}
 		// Variants of one address are one address.
@@ -656,13 +656,13 @@ func TestFinding10_SlowBodyGets408(t *testing.T) {
 // the request says.
 func TestFinding11_SchemeAndHostFromTrustedSources(t *testing.T) {
 	list := func(n *node, tok string, hdr map[string]string) string {
-		a := n.do(t, call{method: "GET", path: "/api/patients/?page_size=1", token: tok, header: hdr})
+		a := n.do(t, apiCall{method: "GET", path: "/api/patients/?page_size=1", token: tok, header: hdr})
 		next, _ := path(a.body, "data", "next").(string)
 		return next
 	}
 	mk := func(n *node, tok string) {
 		for i := range 2 {
-			n.do(t, call{method: "POST", path: "/api/patients/", token: tok, body: map[string]any{
+			n.do(t, apiCall{method: "POST", path: "/api/patients/", token: tok, body: map[string]any{
 				"first_name": fmt.Sprint("P", i), "last_name": "X", "phone": "+919876543210", "date_of_birth": "1990-05-15", "gender": "F"}})
 		}
 	}
@@ -673,7 +673,7 @@ func TestFinding11_SchemeAndHostFromTrustedSources(t *testing.T) {
 	if next := list(untrusted, tok, proto); !strings.HasPrefix(next, "http://") {
 		t.Errorf("X-Forwarded-Proto without TRUST_PROXY made %q", next)
 	}
-	if a := untrusted.do(t, call{method: "GET", path: "/healthz", header: proto}); a.header.Get("Strict-Transport-Security") != "" {
+	if a := untrusted.do(t, apiCall{method: "GET", path: "/healthz", header: proto}); a.header.Get("Strict-Transport-Security") != "" {
 		t.Errorf("HSTS from an untrusted X-Forwarded-Proto")
 	}
 	trusted := openNode(t, t.TempDir()+"/hc.db", map[string]string{"TRUST_PROXY": "true"})
@@ -700,7 +700,7 @@ func TestFinding12_InputHandling(t *testing.T) {
 			for k, v := range over {
 				body[k] = v
 			}
-			return n.do(t, call{method: "POST", path: "/api/patients/", token: tok, body: body})
+			return n.do(t, apiCall{method: "POST", path: "/api/patients/", token: tok, body: body})
 		}
 		t.Run("year_one_birth_date_is_a_date_error", func(t *testing.T) {
 			a := patient(map[string]any{"date_of_birth": "0001-01-01"})
@@ -721,14 +721,14 @@ func TestFinding12_InputHandling(t *testing.T) {
 			}
 		})
 		t.Run("whitespace_password_refused", func(t *testing.T) {
-			a := n.do(t, call{method: "POST", path: "/api/auth/register/", body: map[string]any{
+			a := n.do(t, apiCall{method: "POST", path: "/api/auth/register/", body: map[string]any{
 				"name": "Spaces", "email": "spaces@example.com", "password": "        ", "password_confirm": "        "}})
 			if a.status != 400 || path(a.body, "errors", "password") == nil {
 				t.Fatalf("%d %s", a.status, a.raw)
 			}
 		})
 		t.Run("charset_utf16_refused", func(t *testing.T) {
-			a := n.do(t, call{method: "POST", path: "/api/patients/", token: tok, body: map[string]any{"first_name": "x"},
+			a := n.do(t, apiCall{method: "POST", path: "/api/patients/", token: tok, body: map[string]any{"first_name": "x"},
 				header: map[string]string{"Content-Type": "application/json; charset=utf-16"}})
 			if a.status != http.StatusUnsupportedMediaType {
 				t.Fatalf("%d %s", a.status, a.raw)

@@ -57,7 +57,7 @@ func TestReplicaStandby(t *testing.T) {
 
 	alice, _ := n.register(t, fmt.Sprintf("alice%d@example.com", time.Now().UnixNano()))
 	bob, _ := n.register(t, fmt.Sprintf("bob%d@example.com", time.Now().UnixNano()))
-	a := n.do(t, call{method: "POST", path: "/api/patients/", token: alice, body: map[string]any{
+	a := n.do(t, apiCall{method: "POST", path: "/api/patients/", token: alice, body: map[string]any{
 		"first_name": "Asha", "last_name": "Rao", "phone": "+919876543210", "date_of_birth": "1990-05-15", "gender": "F", "blood_group": "A+", "city": "Mumbai"}})
 	if a.status != http.StatusCreated {
 		t.Fatalf("create: %d %s", a.status, a.raw)
@@ -66,7 +66,7 @@ func TestReplicaStandby(t *testing.T) {
 	patient := fmt.Sprintf("/api/patients/%d/", id)
 	city := func(token string) string {
 		t.Helper()
-		a := n.do(t, call{method: "GET", path: patient, token: token})
+		a := n.do(t, apiCall{method: "GET", path: patient, token: token})
 		if a.status != 200 {
 			t.Fatalf("get: %d %s", a.status, a.raw)
 		}
@@ -113,7 +113,7 @@ func TestReplicaStandby(t *testing.T) {
 	})
 
 	t.Run("a_writer_reads_its_write", func(t *testing.T) {
-		a := n.do(t, call{method: "PATCH", path: patient, token: alice, body: map[string]any{"city": "Pune"}})
+		a := n.do(t, apiCall{method: "PATCH", path: patient, token: alice, body: map[string]any{"city": "Pune"}})
 		if a.status != 200 {
 			t.Fatalf("patch: %d %s", a.status, a.raw)
 		}
@@ -125,7 +125,7 @@ func TestReplicaStandby(t *testing.T) {
 			t.Fatalf("GraphQL: the writer read %v", got)
 		}
 		// Another account reads the standby still (doctors are everyone's).
-		if a := n.do(t, call{method: "GET", path: "/api/doctors/", token: bob}); a.status != 200 {
+		if a := n.do(t, apiCall{method: "GET", path: "/api/doctors/", token: bob}); a.status != 200 {
 			t.Fatalf("doctors: %d", a.status)
 		}
 		if _, err := standby.Exec("SELECT pg_wal_replay_resume()"); err != nil {
@@ -153,7 +153,7 @@ func TestReplicaStandby(t *testing.T) {
 			if got := city(alice); got != "Pune" {
 				t.Fatalf("read %d with the standby down: %q", i, got)
 			}
-			if a := n.do(t, call{method: "GET", path: "/api/patients/", token: bob}); a.status != 200 {
+			if a := n.do(t, apiCall{method: "GET", path: "/api/patients/", token: bob}); a.status != 200 {
 				t.Fatalf("list with the standby down: %d %s", a.status, a.raw)
 			}
 		}

@@ -7,6 +7,7 @@
 //	                            with DJANGO_SUPERUSER_EMAIL/_PASSWORD/_NAME)
 //	healthcare verify-audit     seal and check the audit trail's hash chain
 //	healthcare rotate-keys      re-seal medical fields under FIELD_ENCRYPTION_KEY
+//	healthcare import-django    import a Django reference database (SOURCE)
 //	healthcare healthcheck      exit 0 when the server on HOST:PORT is ready
 //	healthcare version          print the version, commit and build date
 //	healthcare help             list the commands and every setting
@@ -78,6 +79,7 @@ var commands = []struct{ name, help string }{
 	{"createsuperuser", "create a superuser: prompts, or [--noinput] reads DJANGO_SUPERUSER_*; [--email ADDR]"},
 	{"verify-audit", "seal and check the audit trail's hash chain; exits non-zero if it is broken"},
 	{"rotate-keys", "re-seal medical fields under FIELD_ENCRYPTION_KEY; then drop the old keys"},
+	{"import-django", "[--dry-run] [--skip-invalid] [--batch N] SOURCE: import a Django deployment's database (postgres://... or sqlite:///path), passwords included"},
 	{"healthcheck", "GET /readyz of the server on HOST and PORT; exits 0 when it is ready"},
 	{"version", "print the version, commit and build date (also -v, --version)"},
 	{"help", "print this help: every command and every environment variable (also -h, --help)"},
@@ -100,7 +102,7 @@ func runWith(ctx context.Context, args []string, env func(string) (string, bool)
 	if !slices.ContainsFunc(commands, func(c struct{ name, help string }) bool { return c.name == cmd }) {
 		return fmt.Errorf("unknown command %q; `healthcare help` lists the commands", cmd)
 	}
-	if cmd != "createsuperuser" && len(args) > 0 {
+	if cmd != "createsuperuser" && cmd != "import-django" && len(args) > 0 {
 		return fmt.Errorf("%s takes no arguments (got %q); `healthcare help` lists the commands", cmd, args)
 	}
 	cfg, err := loadConfig(env)
@@ -130,6 +132,8 @@ func runWith(ctx context.Context, args []string, env func(string) (string, bool)
 		return createSuperuser(ctx, a.auth, args, os.Stdin, out)
 	case "verify-audit":
 		return verifyAudit(ctx, a, out)
+	case "import-django":
+		return importDjango(ctx, a, args, out, os.Stderr)
 	case "rotate-keys":
 		n, err := database.RotateFieldKeys(ctx, a.db, a.cipher, 500)
 		if err != nil {
@@ -243,7 +247,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	}
 	defer stopMetrics()
 	go a.purgeTokens(ctx)
-	go a.notifier.Listen(ctx, a.cfg.DatabaseURL, a.log)
+	go a.notifier.Listen(ctx, a.db, a.log)
 	if a.replica != nil {
 		go a.replica.Watch(ctx, time.Second)
 	}

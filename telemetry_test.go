@@ -68,7 +68,7 @@ func openObservedNode(t *testing.T, where string, env map[string]string) (*node,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { a.notifier.Listen(ctx, cfg.DatabaseURL, a.log); close(done) }()
+	go func() { a.notifier.Listen(ctx, a.db, a.log); close(done) }()
 	srv := httptest.NewServer(a.routes())
 	t.Cleanup(func() {
 		srv.Close()
@@ -151,14 +151,14 @@ func TestMetricsEndpoint(t *testing.T) {
 		t.Cleanup(func() { stop(); cancel() })
 
 		token, _ := n.register(t, "metrics@example.com")
-		a := n.do(t, call{method: "POST", path: "/api/patients/", token: token, body: map[string]any{
+		a := n.do(t, apiCall{method: "POST", path: "/api/patients/", token: token, body: map[string]any{
 			"first_name": "Asha", "last_name": "Rao", "phone": "+919876543210", "date_of_birth": "1990-05-15", "gender": "F", "blood_group": "A+"}})
 		if a.status != http.StatusCreated {
 			t.Fatalf("create: %d %s", a.status, a.raw)
 		}
 		id := int64(path(a.body, "data", "id").(float64))
 		for range 2 {
-			if a := n.do(t, call{method: "GET", path: fmt.Sprintf("/api/patients/%d/", id), token: token}); a.status != 200 {
+			if a := n.do(t, apiCall{method: "GET", path: fmt.Sprintf("/api/patients/%d/", id), token: token}); a.status != 200 {
 				t.Fatalf("get: %d %s", a.status, a.raw)
 			}
 		}
@@ -211,7 +211,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		}
 		resp.Body.Close()
 		for _, p := range []string{"/metrics", "/debug/pprof/"} {
-			if a := n.do(t, call{method: "GET", path: p}); a.status != http.StatusNotFound {
+			if a := n.do(t, apiCall{method: "GET", path: p}); a.status != http.StatusNotFound {
 				t.Errorf("GET %s on the API port: %d, want 404", p, a.status)
 			}
 		}
@@ -297,7 +297,7 @@ func TestTracing(t *testing.T) {
 		defer collector.Close()
 		n, logs := openObservedNode(t, where, map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": collector.URL, "OTEL_SERVICE_NAME": "hc-test"})
 		token, _ := n.register(t, "trace@example.com")
-		n.do(t, call{method: "POST", path: "/api/patients/", token: token, body: map[string]any{
+		n.do(t, apiCall{method: "POST", path: "/api/patients/", token: token, body: map[string]any{
 			"first_name": "Zed", "last_name": "Quill", "phone": "+919876543210", "date_of_birth": "1990-05-15", "gender": "M", "blood_group": "O+"}})
 
 		const caller = "0af7651916cd43dd8448eb211c80319c"

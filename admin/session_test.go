@@ -135,7 +135,6 @@ func TestConsoleSignOutEndsSessionAcrossNodes(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = db.Close() })
 		app := apptest.New(t, db, apptest.Options{SessionCache: time.Hour})
-		go app.Notifier.Listen(ctx, dsn, app.Log)
 		e := &env{t: t, app: app, store: app.Store, auth: app.Auth}
 		e.srv = e.server(web.Origin{})
 		return e

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
@@ -15,8 +16,8 @@ import (
 // columnList is the column list the VALUES of encode fill.
 const columnList = "(occurred_at, user_id, action, record_type, record_id, records, fields, ip, user_agent, request_id)"
 
-// Column sizes: text a client controls is cut to them (auth.RequestInfo
-// cleans it already; this keeps a row writable whatever the caller).
+// Column sizes: text a client controls is cut to them (web.RequestInfo
+// cleans it already; clean keeps a row writable whatever the caller).
 const (
 	maxIP        = 64
 	maxUserAgent = 512
@@ -49,11 +50,20 @@ func encode(d schema.Dialect, t time.Time, e models.AuditEntry, info models.Requ
 	b = d.AppendString(b, typ)
 	b = append(b, ", "...)
 	b = appendID(b, id)
-	for _, v := range []string{string(records), fields, cut(info.IP, maxIP), cut(info.UserAgent, maxUserAgent), cut(info.RequestID, maxRequestID)} {
+	for _, v := range []string{string(records), fields, clean(info.IP, maxIP), clean(info.UserAgent, maxUserAgent), clean(info.RequestID, maxRequestID)} {
 		b = append(b, ", "...)
 		b = d.AppendString(b, v)
 	}
 	return append(b, ')')
+}
+
+// clean makes s valid UTF-8 without NUL bytes (which no database text
+// column takes) and cuts it to at most n bytes.
+func clean(s string, n int) string {
+	if strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s) {
+		s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+	}
+	return cut(s, n)
 }
 
 // cut shortens s to at most n bytes, at a character boundary.

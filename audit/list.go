@@ -31,12 +31,22 @@ func (a *Trail) List(ctx context.Context, v models.Viewer, f models.AuditFilter,
 		return nil, err
 	}
 	pg := database.IsPostgres(a.db)
-	return database.Paged[*models.AuditEvent](ctx, a.db, pr, "ae.id", func(q *bun.SelectQuery) *bun.SelectQuery {
-		q = q.ColumnExpr(eventColumns).ColumnExpr("ac.seq, ac.hash").
+	// Filtered by account, the list reads audit_events_user_idx
+	// (user_id, id) in order, however many newer events others have.
+	lead := ""
+	if f.UserID != nil {
+		lead = "ae.user_id"
+	}
+	columns := func(q *bun.SelectQuery) *bun.SelectQuery {
+		return q.ColumnExpr(eventColumns).ColumnExpr("ac.seq, ac.hash").
 			ColumnExpr("CASE WHEN ac.seq IS NOT NULL THEN coalesce((SELECT acp.hash FROM audit_chain AS acp WHERE acp.event_id < ae.id ORDER BY acp.event_id DESC LIMIT 1), ?) END AS prev_hash", genesisHash).
 			Join("LEFT JOIN audit_chain AS ac ON ac.event_id = ae.id")
+	}
+	return database.Paged[*models.AuditEvent](ctx, a.db, pr, "ae.id", lead, columns, func(q *bun.SelectQuery) *bun.SelectQuery {
 		if f.UserID != nil {
-			q = q.Where("ae.user_id = ?", *f.UserID)
+			q = q.ApplyQueryBuilder(func(qb bun.QueryBuilder) bun.QueryBuilder {
+				return database.OwnerRange(qb, bun.Ident("ae.user_id"), *f.UserID)
+			})
 		}
 		switch {
 		case f.RecordID != nil:

@@ -75,8 +75,9 @@ const appendBatchRows = 500
 // Record implements database.Auditor: it appends e, with the request's
 // origin (models.RequestInfoFrom) and the time. With tx the event is one
 // INSERT in tx. Without, a read joins the request's Batch when there is one
-// (written when the batch is flushed, before the answer), or is written by
-// group commit before Record returns.
+// (written when the batch is flushed, before the answer); any other event,
+// or a read outside a batch, is written by group commit before Record
+// returns.
 func (t *Trail) Record(ctx context.Context, tx bun.IDB, e models.AuditEntry) error {
 	if t.off {
 		return nil
@@ -88,7 +89,7 @@ func (t *Trail) Record(ctx context.Context, tx bun.IDB, e models.AuditEntry) err
 		}
 		return nil
 	}
-	if b, ok := ctx.Value(batchKey{}).(*Batch); ok && b.t == t {
+	if b, ok := ctx.Value(batchKey{}).(*Batch); ok && b.t == t && e.Action == models.AuditRead {
 		b.add(e)
 		return nil
 	}
@@ -165,22 +166,32 @@ func (b *Batch) Flush(ctx context.Context) error {
 	return b.t.commits.submit(ctx, rows...)
 }
 
-// Middleware gives each request a Batch and flushes it before the first
-// byte of the answer is written, so no answer leaves before the reads it
-// shows are recorded. If the flush fails, the answer is replaced by fail's
-// (a 503 in the adapter's own format) and the handler's output is dropped.
+// Middleware gives each request a Batch and flushes it before any byte of
+// the answer is written (and again before any later byte, should the
+// handler read more records after it began to answer), so no answer leaves
+// before the reads it shows are recorded. If a flush fails before the
+// answer began, the answer is replaced by fail's (a 503 in the adapter's
+// own format, with only the headers the request started with) and the
+// handler's output is dropped; if it fails later, the connection is cut
+// (http.ErrAbortHandler), so the client sees a broken answer, never a
+// complete one with unrecorded data.
 func (t *Trail) Middleware(fail func(w http.ResponseWriter, r *http.Request, err error)) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx, b := t.Begin(r.Context())
 			r = r.WithContext(ctx)
-			fw := &flushWriter{ResponseWriter: w, b: b, r: r, fail: fail}
+			fw := &flushWriter{ResponseWriter: w, b: b, r: r, fail: fail, header: w.Header().Clone()}
 			next.ServeHTTP(fw, r)
-			if !fw.flushed {
-				// Nothing was written (an empty 200): record anyway.
-				if err := b.Flush(ctx); err != nil {
-					t.log.ErrorContext(ctx, "audit: flush after an empty answer", "err", err)
+			if fw.failed {
+				return
+			}
+			if err := b.Flush(ctx); err != nil {
+				if !fw.started {
+					fw.abort(err)
+					return
 				}
+				t.log.ErrorContext(ctx, "audit: reads after the answer was sent could not be recorded", "err", err)
+				panic(http.ErrAbortHandler)
 			}
 		})
 	}
@@ -192,25 +203,43 @@ type flushWriter struct {
 	b       *Batch
 	r       *http.Request
 	fail    func(http.ResponseWriter, *http.Request, error)
-	flushed bool
-	failed  bool
+	header  http.Header // the headers before the handler set any
+	started bool        // the answer's status went out
+	failed  bool        // fail answered instead
 }
 
+// flush writes what the batch holds; it reports whether the handler's
+// output may go on.
 func (f *flushWriter) flush() bool {
-	if f.flushed {
-		return !f.failed
+	if f.failed {
+		return false
 	}
-	f.flushed = true
 	if err := f.b.Flush(f.r.Context()); err != nil {
-		f.failed = true
-		f.fail(f.ResponseWriter, f.r, err)
+		if f.started {
+			panic(http.ErrAbortHandler)
+		}
+		f.abort(err)
 		return false
 	}
 	return true
 }
 
+// abort answers with fail, without the headers the handler set.
+func (f *flushWriter) abort(err error) {
+	f.failed = true
+	h := f.ResponseWriter.Header()
+	for k := range h {
+		delete(h, k)
+	}
+	for k, v := range f.header {
+		h[k] = v
+	}
+	f.fail(f.ResponseWriter, f.r, err)
+}
+
 func (f *flushWriter) WriteHeader(code int) {
 	if f.flush() {
+		f.started = true
 		f.ResponseWriter.WriteHeader(code)
 	}
 }
@@ -219,6 +248,7 @@ func (f *flushWriter) Write(p []byte) (int, error) {
 	if !f.flush() {
 		return len(p), nil // dropped: the failure answer went out instead
 	}
+	f.started = true
 	return f.ResponseWriter.Write(p)
 }
 
@@ -232,4 +262,33 @@ func (f *flushWriter) Flush() {
 			fl.Flush()
 		}
 	}
+}
+
+// Imports records the rows an import writes: per batch and record type,
+// "import" events naming every row (at most importEventRecords each),
+// written in the batch's transaction, the run named in their request id.
+// It is the writer import-django takes (djangoimport.Auditor).
+type Imports struct {
+	Trail *Trail
+	Run   string
+}
+
+// importEventRecords bounds the records one import event names.
+const importEventRecords = 1000
+
+// RecordImport records ids, of records of type recordType, as imported.
+func (im Imports) RecordImport(ctx context.Context, db bun.IDB, recordType string, ids []int64) error {
+	ctx = models.WithRequestInfo(ctx, models.RequestInfo{UserAgent: "healthcare import-django", RequestID: im.Run})
+	for len(ids) > 0 {
+		n := min(len(ids), importEventRecords)
+		refs := make([]models.AuditRef, n)
+		for i, id := range ids[:n] {
+			refs[i] = models.AuditRef{Type: recordType, ID: id}
+		}
+		if err := im.Trail.Record(ctx, db, models.AuditEntry{Action: models.AuditImport, Refs: refs}); err != nil {
+			return err
+		}
+		ids = ids[n:]
+	}
+	return nil
 }

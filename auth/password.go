@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -22,6 +23,16 @@ const (
 	argonThreads   = 1
 	argonKeyLen    = 32
 	argonSaltLen   = 16
+)
+
+// Bounds on the argon2 parameters a stored hash may ask for, so that one
+// hostile or corrupt hash cannot take minutes or gigabytes to check. They are
+// far above ours and Django's defaults (100 MiB, 2 passes, 8 lanes).
+const (
+	maxArgonMemoryKiB = 256 * 1024
+	maxArgonTime      = 16
+	maxArgonThreads   = 32
+	maxArgonKeyLen    = 128
 )
 
 // HashPassword returns the argon2id hash of pw in PHC string form.
@@ -39,32 +50,93 @@ func HashPassword(pw string) (string, error) {
 var errBadHash = errors.New("malformed password hash")
 
 // CheckPassword reports whether pw matches hash, in time independent of
-// where they differ.
+// where they differ. It reads our argon2id hashes and the encoded hashes of
+// accounts imported from Django (see checkDjango); a Django unusable
+// password ("!" and anything) never matches. An error means the hash itself
+// is malformed, of an unknown kind or asks for more work than allowed.
 func CheckPassword(hash, pw string) (bool, error) {
-	parts := strings.Split(hash, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false, errBadHash
+	if strings.HasPrefix(hash, "$argon2id$") {
+		return checkArgon2(hash[len("$argon2id$"):], argon2.IDKey, pw)
 	}
-	var version int
-	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
-		return false, errBadHash
+	return checkDjango(hash, pw)
+}
+
+// NeedsRehash reports whether hash should be replaced, after a successful
+// sign-in, by HashPassword of the password just checked: true for Django's
+// hashes and for argon2id hashes with other parameters than ours, false for
+// ours and for an unusable password (which must stay unusable).
+func NeedsRehash(hash string) bool {
+	if IsUnusable(hash) {
+		return false
 	}
-	var mem, t uint32
-	var p uint8
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &mem, &t, &p); err != nil || mem == 0 || t == 0 || p == 0 {
-		return false, errBadHash
+	p, err := parseArgon2(strings.TrimPrefix(hash, "$argon2id"))
+	if err != nil || !strings.HasPrefix(hash, "$argon2id$") {
+		return true
+	}
+	return p.memory != argonMemoryKiB || p.time != argonTime || p.threads != argonThreads ||
+		len(p.key) != argonKeyLen || len(p.salt) < argonSaltLen
+}
+
+// argonParams is a parsed argon2 hash: "v=19$m=..,t=..,p=..$salt$key".
+type argonParams struct {
+	memory, time uint32
+	threads      uint8
+	salt, key    []byte
+}
+
+// parseArgon2 reads the part of an argon2 hash after its variant name
+// ("$v=19$m=19456,t=2,p=1$salt$key"), refusing parameters past the bounds.
+func parseArgon2(s string) (argonParams, error) {
+	var p argonParams
+	parts := strings.Split(s, "$")
+	if len(parts) != 5 || parts[0] != "" {
+		return p, errBadHash
+	}
+	if parts[1] != "v="+strconv.Itoa(argon2.Version) {
+		return p, errBadHash
+	}
+	var mem, t, threads uint64
+	for _, kv := range strings.Split(parts[2], ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		n, err := strconv.ParseUint(v, 10, 32)
+		if !ok || err != nil || n == 0 {
+			return p, errBadHash
+		}
+		switch k {
+		case "m":
+			mem = n
+		case "t":
+			t = n
+		case "p":
+			threads = n
+		default:
+			return p, errBadHash
+		}
+	}
+	if mem == 0 || t == 0 || threads == 0 || mem > maxArgonMemoryKiB || t > maxArgonTime || threads > maxArgonThreads {
+		return p, errBadHash
 	}
 	b64 := base64.RawStdEncoding
-	salt, err := b64.DecodeString(parts[4])
+	salt, err := b64.DecodeString(parts[3])
 	if err != nil {
-		return false, errBadHash
+		return p, errBadHash
 	}
-	want, err := b64.DecodeString(parts[5])
-	if err != nil || len(want) == 0 {
-		return false, errBadHash
+	key, err := b64.DecodeString(parts[4])
+	if err != nil || len(key) == 0 || len(key) > maxArgonKeyLen {
+		return p, errBadHash
 	}
-	got := argon2.IDKey([]byte(pw), salt, t, mem, p, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1, nil
+	return argonParams{memory: uint32(mem), time: uint32(t), threads: uint8(threads), salt: salt, key: key}, nil
+}
+
+// checkArgon2 checks pw against the part of an argon2 hash after its
+// variant name, with kdf the variant (argon2.IDKey or argon2.Key).
+func checkArgon2(s string, kdf func(pw, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte, pw string) (bool, error) {
+	p, err := parseArgon2("$" + s)
+	if err != nil {
+		return false, err
+	}
+	got := kdf([]byte(pw), p.salt, p.time, p.memory, p.threads, uint32(len(p.key)))
+	return subtle.ConstantTimeCompare(got, p.key) == 1, nil
 }
 
 // dummyHash is checked against when an email is unknown, so that an

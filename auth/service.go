@@ -196,6 +196,18 @@ func (s *Service) Authenticate(ctx context.Context, email, password string) (*mo
 	if err := audit(ctx, s.store, u.ID, models.AuditLogin, u.ID); err != nil {
 		return nil, err
 	}
+	if NeedsRehash(u.PasswordHash) {
+		// An older hash (an imported Django one): store the password
+		// hashed as ours now that we have it, as Django itself upgrades
+		// hashes. A failure leaves the old hash, which still verifies.
+		if h, err := s.hasher.Hash(ctx, in.Password); err == nil {
+			if err := s.store.Users.UpgradeHash(ctx, u.ID, u.PasswordHash, h); err != nil {
+				s.log.WarnContext(ctx, "upgrade password hash", "user_id", u.ID, "err", err)
+			} else {
+				u.PasswordHash = h
+			}
+		}
+	}
 	return u, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -50,11 +51,13 @@ func translate(err error) error {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code {
-		case "23505":
+		case pgerrcode.UniqueViolation:
 			if f, ok := uniqueFields[pgErr.ConstraintName]; ok {
 				return &models.Error{Code: models.CodeInvalid, Message: "Validation failed.", Fields: map[string][]string{f[0]: {f[1]}}, Err: err}
 			}
-		case "57P01", "57P02", "57P03", "08000", "08003", "08006", "08001", "08004":
+		case pgerrcode.AdminShutdown, pgerrcode.CrashShutdown, pgerrcode.CannotConnectNow,
+			pgerrcode.ConnectionException, pgerrcode.ConnectionDoesNotExist, pgerrcode.ConnectionFailure,
+			pgerrcode.SQLClientUnableToEstablishSQLConnection, pgerrcode.SQLServerRejectedEstablishmentOfSQLConnection:
 			return models.Unavailable(err)
 		}
 		return err

@@ -9,21 +9,34 @@ import (
 )
 
 // MappingStore keeps the assignments of doctors to patients. A viewer sees
-// and changes a mapping exactly when they see its patient (ownPatients on
-// the joined patient); any doctor may be assigned to the viewer's own
-// patients, at most once per pair. Every mapping returned is an audited
-// read (and so is its patient, when it comes with it); every change is
-// audited in the change's transaction.
+// and changes a mapping exactly when they see its patient; any doctor may
+// be assigned to the viewer's own patients, at most once per pair. Every
+// mapping returned is an audited read (and so is its patient, when it
+// comes with it); every change is audited in the change's transaction.
 type MappingStore struct{ s *Store }
+
+// ownMappings is the one ownership predicate of mappings, on the mappings
+// table under alias. A mapping's created_by is its patient's owner (Create
+// sets it so, whoever makes the mapping, and a patient's owner never
+// changes), so this is "the viewer sees its patient" without a join, and
+// the owner index (created_by, id) serves it.
+func ownMappings(v models.Viewer, alias string) func(bun.QueryBuilder) bun.QueryBuilder {
+	return func(qb bun.QueryBuilder) bun.QueryBuilder {
+		if v.Superuser {
+			return qb
+		}
+		return ownerRange(qb, bun.Ident(alias+".created_by"), v.UserID)
+	}
+}
 
 // mappingSearch is what mapping search matches: the patient's or the
 // doctor's full name (each has a trigram index on that expression).
 const mappingSearch = `(lower(patient.first_name || ' ' || patient.last_name) LIKE ? ESCAPE '\' OR lower(doctor.first_name || ' ' || doctor.last_name) LIKE ? ESCAPE '\')`
 
-// withParties selects mappings with their patient and doctor joined,
-// scoped to the viewer's patients.
+// withParties selects the viewer's mappings with their patient and doctor
+// joined.
 func withParties(q *bun.SelectQuery, v models.Viewer) *bun.SelectQuery {
-	return q.Relation("Patient").Relation("Doctor").ApplyQueryBuilder(ownPatients(v, "patient"))
+	return q.Relation("Patient").Relation("Doctor").ApplyQueryBuilder(ownMappings(v, "m"))
 }
 
 // mappingRefs names the mappings and, when withPatients, the patients
@@ -121,10 +134,8 @@ var mappingSorts = sortColumns{
 }
 
 // mappingList pages the viewer's mappings: through mappings_owner_idx
-// (created_by, id) for an account, by the primary key for a superuser. A
-// mapping's created_by is its patient's owner (the only one who may create
-// it), so the owner filter on it is implied by the patient's and lets the
-// index serve the order.
+// (created_by, id) for an account (ownMappings), by the primary key for a
+// superuser.
 func mappingList(v models.Viewer) listSpec {
 	spec := listSpec{idCol: "m.id", sorts: mappingSorts}
 	if !v.Superuser {
@@ -165,9 +176,6 @@ func (ms *MappingStore) List(ctx context.Context, v models.Viewer, f models.Mapp
 func mappingFilter(v models.Viewer, f models.MappingFilter) func(q *bun.SelectQuery) *bun.SelectQuery {
 	return func(q *bun.SelectQuery) *bun.SelectQuery {
 		q = withParties(q, v)
-		if !v.Superuser {
-			q = q.Where("m.created_by = ?", v.UserID)
-		}
 		if f.PatientID != nil {
 			q = q.Where("m.patient_id = ?", *f.PatientID)
 		}
@@ -214,24 +222,23 @@ func (ms *MappingStore) ForPatient(ctx context.Context, v models.Viewer, patient
 }
 
 // ByPatientIDs returns, for each of the viewer's patients, its mappings
-// (with the given status, if any), newest first, each with its patient and
-// doctor: the loader for Patient.mappings, whose nested ends then cost
-// nothing. The mappings are audited as read; their patients are not again,
-// since the caller reached them by reading those patients.
+// (with the given status, if any), newest first, each with its doctor (not
+// its patient: the caller has it): the loader for Patient.mappings and
+// Patient.doctors, one query for both. The mappings are audited as read;
+// their patients are not again, since the caller reached them by reading
+// those patients.
 func (ms *MappingStore) ByPatientIDs(ctx context.Context, v models.Viewer, patientIDs []int64, status *models.MappingStatus) (map[int64][]*models.Mapping, error) {
 	if err := requireViewer(v); err != nil {
 		return nil, err
 	}
 	var list []*models.Mapping
-	q := withParties(ms.s.db.NewSelect().Model(&list), v).Where("m.patient_id IN (?)", bun.In(patientIDs)).OrderExpr("m.id DESC")
+	q := ms.s.db.NewSelect().Model(&list).Relation("Doctor").ApplyQueryBuilder(ownMappings(v, "m")).
+		Where("m.patient_id IN (?)", bun.In(patientIDs)).OrderExpr("m.id DESC")
 	if status != nil {
 		q = q.Where("m.status = ?", *status)
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, translate(err)
-	}
-	if err := ms.open(list); err != nil {
-		return nil, err
 	}
 	if err := ms.s.read(ctx, v, mappingRefs(list, false)...); err != nil {
 		return nil, err

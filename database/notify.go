@@ -5,12 +5,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 )
 
@@ -180,11 +181,11 @@ func (n *Notifier) payloads(cs []Change) []string {
 	return out
 }
 
-// Listen hears the other nodes' changes on PostgreSQL until ctx ends,
-// reconnecting after a lost connection (and calling every onReset then,
-// since changes may have been missed). dsn is the database URL. On SQLite
-// it returns at once.
-func (n *Notifier) Listen(ctx context.Context, dsn string, log *slog.Logger) {
+// Listen hears the other nodes' changes on PostgreSQL until ctx ends, on a
+// connection of db's pool that it keeps for itself, reconnecting after a
+// lost connection (and calling every onReset then, since changes may have
+// been missed). On SQLite it returns at once.
+func (n *Notifier) Listen(ctx context.Context, db *bun.DB, log *slog.Logger) {
 	if !n.pg {
 		return
 	}
@@ -193,7 +194,7 @@ func (n *Notifier) Listen(ctx context.Context, dsn string, log *slog.Logger) {
 	}
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		err := n.listenOnce(ctx, dsn)
+		err := n.listenOnce(ctx, db)
 		n.connected.Store(false)
 		if ctx.Err() != nil {
 			return
@@ -208,31 +209,41 @@ func (n *Notifier) Listen(ctx context.Context, dsn string, log *slog.Logger) {
 	}
 }
 
-func (n *Notifier) listenOnce(ctx context.Context, dsn string) error {
-	cfg, err := pgx.ParseConfig(dsn)
+func (n *Notifier) listenOnce(ctx context.Context, db *bun.DB) error {
+	conn, err := db.DB.Conn(ctx)
 	if err != nil {
 		return err
 	}
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
-		return err
-	}
-	// Anything cached while this node was deaf may be stale.
-	n.reset()
-	n.connected.Store(true)
-	for {
-		msg, err := conn.WaitForNotification(ctx)
-		if err != nil {
+	defer conn.Close()
+	return conn.Raw(func(driverConn any) error {
+		sc, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return errors.New("change notifications need the pgx driver")
+		}
+		pc := sc.Conn()
+		if _, err := pc.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
 			return err
 		}
-		var note notification
-		if json.Unmarshal([]byte(msg.Payload), &note) != nil || note.Node == n.node {
-			continue
+		// Anything cached while this node was deaf may be stale.
+		n.reset()
+		n.connected.Store(true)
+		defer func() {
+			// The connection goes back to the pool: stop listening on it
+			// (a broken one is dropped by the pool anyway).
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+			defer cancel()
+			_, _ = pc.Exec(cctx, "UNLISTEN *")
+		}()
+		for {
+			msg, err := pc.WaitForNotification(ctx)
+			if err != nil {
+				return err
+			}
+			var note notification
+			if json.Unmarshal([]byte(msg.Payload), &note) != nil || note.Node == n.node {
+				continue
+			}
+			n.deliver(note.Changes)
 		}
-		n.deliver(note.Changes)
-	}
+	})
 }

@@ -17,13 +17,14 @@ import (
 type PatientStore struct{ s *Store }
 
 // ownPatients is the one ownership predicate of patients, on the patients
-// table under alias: the viewer's own, or every one for a superuser.
+// table under alias: the viewer's own, or every one for a superuser. It is
+// written as a range so that the owner index serves every list (ownerRange).
 func ownPatients(v models.Viewer, alias string) func(bun.QueryBuilder) bun.QueryBuilder {
 	return func(qb bun.QueryBuilder) bun.QueryBuilder {
 		if v.Superuser {
 			return qb
 		}
-		return qb.Where("?.created_by = ?", bun.Ident(alias), v.UserID)
+		return ownerRange(qb, bun.Ident(alias+".created_by"), v.UserID)
 	}
 }
 

@@ -51,7 +51,7 @@ func TestReplicaRouting(t *testing.T) {
 	n := database.NewNotifier(true)
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go n.Listen(lctx, url, nil)
+	go n.Listen(lctx, db, nil)
 	for deadline := time.Now().Add(5 * time.Second); !n.Connected(); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("notifier never connected")

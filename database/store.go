@@ -179,6 +179,18 @@ func (s *Store) Record(ctx context.Context, e models.AuditEntry) error {
 	return s.opts.Auditor.Record(ctx, tx, e)
 }
 
+// ownerRange is the one way the stores say "column holds the viewer's id"
+// where an owner index must serve the query: as a range rather than an
+// equality. PostgreSQL treats a column fixed by equality as a constant and
+// then sees the primary key as yielding "created_by, id" order too; with
+// statistics that overrate an account's share of the table (stale ones,
+// with autovacuum behind) it walks the primary key backwards through every
+// newer row of other accounts. A range keeps the owner index the only
+// ordered path (see listSpec.lead). On SQLite it is the same index range.
+func ownerRange(qb bun.QueryBuilder, col bun.Ident, id int64) bun.QueryBuilder {
+	return qb.Where("? >= ? AND ? <= ?", col, id, col, id)
+}
+
 // now is the time stamped on writes: UTC, in the microseconds both databases keep.
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
@@ -212,14 +224,19 @@ func sortByNullable(exprs ...string) sortColumn { return sortColumn{exprs: exprs
 type listSpec struct {
 	// idCol is the qualified id column the keyset pages on.
 	idCol string
-	// lead, when set, is an equality-filtered column that the index
-	// serving this list has before the id (patients.created_by for an
-	// owner's list): ordering by it too (a constant, so the order is the
-	// same) lets the planner read the index in order instead of walking
-	// the primary key past other accounts' newer rows.
+	// lead, when set, is the owner column that the index serving this
+	// list has before the id (patients.created_by for an account's list),
+	// which the list's scope fixes to one value with a range
+	// (ownerRange). Ordering by it too (a constant, so the order is the
+	// same) makes that index the only one that yields the rows in order,
+	// so the planner reads it instead of walking the primary key past
+	// other accounts' newer rows, whatever its statistics say; and the
+	// count reads it too.
 	lead string
 	// sorts are the columns PageRequest.OrderBy may name.
 	sorts sortColumns
+	// columns, when set, picks the page query's columns (not the count's).
+	columns func(*bun.SelectQuery) *bun.SelectQuery
 }
 
 // list runs the query built by scope on T as one page of pr, newest
@@ -242,11 +259,23 @@ func list[T any](ctx context.Context, db bun.IDB, pr models.PageRequest, spec li
 	var items []T
 	page := &models.Page[T]{Total: -1}
 	if pr.WithTotal {
-		n, err := scope(db.NewSelect().Model(&items)).Count(ctx)
+		var n int
+		var err error
+		if spec.lead != "" {
+			// Counted through the owner index (see lead): the rows in its
+			// order, which only that index yields without a sort.
+			var none []T
+			inner := scope(db.NewSelect().Model(&none).ColumnExpr("1")).OrderExpr(spec.lead).OrderExpr(spec.idCol)
+			err = db.NewSelect().TableExpr("(?) AS counted", inner).ColumnExpr("count(*)").Scan(ctx, &n)
+		} else {
+			var n64 int64
+			n64, err = scope(db.NewSelect().Model(&items)).Count(ctx)
+			n = int(n64)
+		}
 		if err != nil {
 			return nil, translate(err)
 		}
-		page.Total = int(n)
+		page.Total = n
 	}
 	idOrder := func(dir string) []string {
 		if spec.lead != "" {
@@ -255,6 +284,9 @@ func list[T any](ctx context.Context, db bun.IDB, pr models.PageRequest, spec li
 		return []string{spec.idCol + dir}
 	}
 	q := scope(db.NewSelect().Model(&items)).Limit(int64(ks.Limit + 1))
+	if spec.columns != nil {
+		q = spec.columns(q)
+	}
 	switch {
 	case pr.OrderBy != "":
 		dir := " ASC"
@@ -306,10 +338,17 @@ func list[T any](ctx context.Context, db bun.IDB, pr models.PageRequest, spec li
 
 // Paged runs the query built by scope on T as one page of pr, newest first
 // by keyset on idCol (or by offset with pr.Offset), for packages that keep
-// tables of their own (audit).
-func Paged[T any](ctx context.Context, db bun.IDB, pr models.PageRequest, idCol string,
-	scope func(*bun.SelectQuery) *bun.SelectQuery) (*models.Page[T], error) {
-	return list[T](ctx, db, pr, listSpec{idCol: idCol}, scope)
+// tables of their own (audit). lead, when not empty, is a column scope
+// fixes with OwnerRange, which the index serving the list has before
+// idCol (see listSpec.lead); columns picks the page's columns.
+func Paged[T any](ctx context.Context, db bun.IDB, pr models.PageRequest, idCol, lead string,
+	columns, scope func(*bun.SelectQuery) *bun.SelectQuery) (*models.Page[T], error) {
+	return list[T](ctx, db, pr, listSpec{idCol: idCol, lead: lead, columns: columns}, scope)
+}
+
+// OwnerRange is ownerRange for packages that keep tables of their own.
+func OwnerRange(qb bun.QueryBuilder, col bun.Ident, id int64) bun.QueryBuilder {
+	return ownerRange(qb, col, id)
 }
 
 // orderByMessage names the columns of cols, for an unknown order_by.

@@ -179,9 +179,12 @@ func TestStores(t *testing.T) {
 			if _, _, err := s.Doctors.Update(ctx, alice, d.ID, models.DoctorPatch{Bio: ptr("x")}); code(err) != models.CodeForbidden {
 				t.Fatalf("alice edits bob's doctor: %v", err)
 			}
-			byP, err := s.Doctors.ByPatientIDs(ctx, alice, []int64{ids[0], ids[1]}, nil)
-			if err != nil || len(byP[ids[0]]) != 1 || len(byP[ids[1]]) != 0 {
+			byP, err := s.Mappings.ByPatientIDs(ctx, alice, []int64{ids[0], ids[1]}, nil)
+			if err != nil || len(byP[ids[0]]) != 1 || len(byP[ids[1]]) != 0 || byP[ids[0]][0].Doctor == nil || byP[ids[0]][0].Doctor.ID != d.ID {
 				t.Fatalf("by patient %v %v", err, byP)
+			}
+			if byB, err := s.Mappings.ByPatientIDs(ctx, bob, []int64{ids[0]}, nil); err != nil || len(byB) != 0 {
+				t.Fatalf("bob reads alice's mappings by her patient's id: %v %v", err, byB)
 			}
 			byD, err := s.Patients.ByDoctorIDs(ctx, bob, []int64{d.ID}, nil)
 			if err != nil || len(byD[d.ID]) != 0 {

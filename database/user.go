@@ -81,6 +81,16 @@ func (us *UserStore) SetPasswordHash(ctx context.Context, id int64, hash string,
 	return nil
 }
 
+// UpgradeHash replaces the password hash old of account id with new, the
+// same password hashed with today's parameters (an imported Django hash at
+// its first sign-in): a compare-and-set, so a password changed meanwhile is
+// left alone. It is not a password change: sessions stay.
+func (us *UserStore) UpgradeHash(ctx context.Context, id int64, old, new string) error {
+	_, err := us.s.db.NewUpdate().Model((*models.User)(nil)).Set("password_hash = ?", new).Set("updated_at = ?", now()).
+		Where("id = ?", id).Where("password_hash = ?", old).Exec(ctx)
+	return translate(err)
+}
+
 // SetFlags sets whether the account id is active and a superuser: for
 // superusers only.
 func (us *UserStore) SetFlags(ctx context.Context, v models.Viewer, id int64, active, superuser bool) error {

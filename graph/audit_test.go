@@ -170,7 +170,7 @@ func TestAuditOverHTTP(t *testing.T) {
 			if path(d, "auditEvents", "totalCount") != 0.0 {
 				t.Fatalf("since: %v", d)
 			}
-			if r := e.do(root, auditQ, map[string]any{"f": map[string]any{"recordType": "doctor"}}); r.code() != "BAD_USER_INPUT" {
+			if r := e.do(root, auditQ, map[string]any{"f": map[string]any{"recordType": "nurse"}}); r.code() != "BAD_USER_INPUT" {
 				t.Fatalf("bad record type: %s", r.Raw)
 			}
 		})

@@ -64,26 +64,30 @@ func requestedEdges(ctx context.Context, nodeType string, names ...string) []edg
 }
 
 // prefetchPatientEdges loads the doctors and mappings edges that a patients
-// connection selects, for every patient of the page at once.
+// connection selects, for every patient of the page at once: one query per
+// distinct status argument, since a patient's doctors are read through its
+// mappings (Loaders.DoctorsByPatient). The page's patients are primed in
+// PatientByID, so Mapping.patient under them costs nothing.
 func prefetchPatientEdges(ctx context.Context, patients []*models.Patient) {
 	if len(patients) == 0 {
 		return
 	}
 	l := loaders(ctx)
-	var wg sync.WaitGroup
+	for _, p := range patients {
+		l.PatientByID.Prime(p.ID, p)
+	}
+	statuses := map[models.MappingStatus]bool{}
 	for _, r := range requestedEdges(ctx, "Patient", "doctors", "mappings") {
+		statuses[r.status] = true
+	}
+	var wg sync.WaitGroup
+	for st := range statuses {
 		keys := make([]edgeKey, len(patients))
 		for i, p := range patients {
-			keys[i] = edgeKey{ID: p.ID, Status: r.status}
+			keys[i] = edgeKey{ID: p.ID, Status: st}
 		}
-		wg.Go(func() {
-			// Errors are not lost: the per-node Load sees the same result.
-			if r.name == "doctors" {
-				_, _ = l.DoctorsByPatient.LoadAll(ctx, keys)
-			} else {
-				_, _ = l.MappingsByPatient.LoadAll(ctx, keys)
-			}
-		})
+		// Errors are not lost: the per-node Load sees the same result.
+		wg.Go(func() { _, _ = l.MappingsByPatient.LoadAll(ctx, keys) })
 	}
 	wg.Wait()
 }

@@ -251,7 +251,11 @@ func (r *queryResolver) Patient(ctx context.Context, id string) (*models.Patient
 	if !ok {
 		return nil, nil
 	}
-	return orNull(r.Store.Patients.Get(ctx, v, pid))
+	p, err := orNull(r.Store.Patients.Get(ctx, v, pid))
+	if p != nil {
+		loaders(ctx).PatientByID.Prime(p.ID, p)
+	}
+	return p, err
 }
 
 // Patients is the resolver for the patients field.

@@ -71,10 +71,13 @@ const (
 	AuditPatient = "patient"
 	AuditMapping = "mapping"
 	AuditUser    = "user"
+	// AuditDoctor events are imports only: the doctor directory is not
+	// health data and is not otherwise audited.
+	AuditDoctor = "doctor"
 )
 
 // AuditRecordTypes lists the record types.
-var AuditRecordTypes = []string{AuditPatient, AuditMapping, AuditUser}
+var AuditRecordTypes = []string{AuditPatient, AuditMapping, AuditUser, AuditDoctor}
 
 // AuditRef names one audited record.
 type AuditRef struct {

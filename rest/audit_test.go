@@ -88,7 +88,7 @@ func TestAudit(t *testing.T) {
 			{"anonymous_401", req{method: "GET", path: list}, 401, nil},
 			{"bad_user_id_400", req{method: "GET", path: list + "user_id=abc", token: root.access}, 400, fields("user_id")},
 			{"bad_record_id_400", req{method: "GET", path: list + "record_id=0", token: root.access}, 400, fields("record_id")},
-			{"bad_record_type_400", req{method: "GET", path: list + "record_type=doctor", token: root.access}, 400, fieldError("record_type", "patient, mapping, user")},
+			{"bad_record_type_400", req{method: "GET", path: list + "record_type=nurse", token: root.access}, 400, fieldError("record_type", "patient, mapping, user, doctor")},
 			{"bad_action_400", req{method: "GET", path: list + "action=peek", token: root.access}, 400, fields("action")},
 			{"bad_since_400", req{method: "GET", path: list + "since=yesterday", token: root.access}, 400, fieldError("since", "RFC 3339")},
 			{"bad_until_400", req{method: "GET", path: list + "until=2026-01-01", token: root.access}, 400, fields("until")},

@@ -2,83 +2,19 @@ package rest
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"html/template"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/getkin/kin-openapi/openapi3"
 )
 
 // The reference page at /api/docs/, rendered on the server from the OpenAPI
 // document: no scripts, no assets from elsewhere (clinics run offline).
-
-type docSchema struct {
-	Ref                  string                `json:"$ref"`
-	Type                 any                   `json:"type"`
-	Format               string                `json:"format"`
-	Description          string                `json:"description"`
-	Enum                 []any                 `json:"enum"`
-	Const                any                   `json:"const"`
-	Properties           map[string]*docSchema `json:"properties"`
-	Required             []string              `json:"required"`
-	Items                *docSchema            `json:"items"`
-	AdditionalProperties any                   `json:"additionalProperties"`
-	Minimum              *float64              `json:"minimum"`
-	Maximum              *float64              `json:"maximum"`
-	MaxLength            *int                  `json:"maxLength"`
-	Pattern              string                `json:"pattern"`
-	Default              any                   `json:"default"`
-}
-
-type docParam struct {
-	Name        string     `json:"name"`
-	In          string     `json:"in"`
-	Description string     `json:"description"`
-	Required    bool       `json:"required"`
-	Schema      *docSchema `json:"schema"`
-}
-
-type docMedia struct {
-	Schema *docSchema `json:"schema"`
-}
-
-type docResponse struct {
-	Ref         string              `json:"$ref"`
-	Description string              `json:"description"`
-	Content     map[string]docMedia `json:"content"`
-}
-
-type docOp struct {
-	OperationID string     `json:"operationId"`
-	Tags        []string   `json:"tags"`
-	Summary     string     `json:"summary"`
-	Description string     `json:"description"`
-	Security    *[]any     `json:"security"`
-	Parameters  []docParam `json:"parameters"`
-	RequestBody *struct {
-		Content map[string]docMedia `json:"content"`
-	} `json:"requestBody"`
-	Responses map[string]docResponse `json:"responses"`
-}
-
-type docSpec struct {
-	Info struct {
-		Title       string `json:"title"`
-		Version     string `json:"version"`
-		Description string `json:"description"`
-	} `json:"info"`
-	Tags []struct {
-		Name        string `json:"name"`
-		Description string `json:"description"`
-	} `json:"tags"`
-	Paths      map[string]map[string]docOp `json:"paths"`
-	Components struct {
-		Schemas   map[string]*docSchema  `json:"schemas"`
-		Responses map[string]docResponse `json:"responses"`
-	} `json:"components"`
-}
 
 // Page models: what the template ranges over.
 type pageOp struct {
@@ -115,27 +51,21 @@ type pageSchema struct {
 
 // typeHTML describes s in a line: a link for a $ref, the type with its
 // format, enum and bounds otherwise.
-func typeHTML(s *docSchema) template.HTML {
-	if s == nil {
+func typeHTML(r *openapi3.SchemaRef) template.HTML {
+	if r == nil {
 		return ""
 	}
-	if s.Ref != "" {
-		name := s.Ref[strings.LastIndex(s.Ref, "/")+1:]
-		return template.HTML(fmt.Sprintf(`<a href="#schema-%s">%s</a>`, template.HTMLEscapeString(name), template.HTMLEscapeString(name)))
+	if r.Ref != "" {
+		name := template.HTMLEscapeString(r.Ref[strings.LastIndex(r.Ref, "/")+1:])
+		return template.HTML(`<a href="#schema-` + name + `">` + name + `</a>`)
+	}
+	s := r.Value
+	if s.Type.Is(openapi3.TypeArray) && s.Items != nil {
+		return "array of " + typeHTML(s.Items)
 	}
 	var parts []string
-	switch t := s.Type.(type) {
-	case string:
-		parts = append(parts, t)
-	case []any:
-		var ts []string
-		for _, x := range t {
-			ts = append(ts, fmt.Sprint(x))
-		}
-		parts = append(parts, strings.Join(ts, " | "))
-	}
-	if len(parts) > 0 && parts[0] == "array" && s.Items != nil {
-		return template.HTML("array of " + string(typeHTML(s.Items)))
+	if !s.Type.IsEmpty() {
+		parts = append(parts, strings.Join(s.Type.Slice(), " | "))
 	}
 	if s.Format != "" {
 		parts = append(parts, "("+s.Format+")")
@@ -144,72 +74,67 @@ func typeHTML(s *docSchema) template.HTML {
 		parts = append(parts, fmt.Sprintf("= %v", s.Const))
 	}
 	if len(s.Enum) > 0 {
-		var es []string
-		for _, e := range s.Enum {
-			if e == nil {
-				es = append(es, "null")
-			} else {
-				es = append(es, fmt.Sprint(e))
+		es := make([]string, len(s.Enum))
+		for i, e := range s.Enum {
+			es[i] = "null"
+			if e != nil {
+				es[i] = fmt.Sprint(e)
 			}
 		}
 		parts = append(parts, "one of "+strings.Join(es, ", "))
 	}
-	if s.Minimum != nil {
-		parts = append(parts, fmt.Sprintf("≥ %g", *s.Minimum))
+	if s.Min != nil {
+		parts = append(parts, fmt.Sprintf("≥ %g", *s.Min))
 	}
-	if s.Maximum != nil {
-		parts = append(parts, fmt.Sprintf("≤ %g", *s.Maximum))
+	if s.Max != nil {
+		parts = append(parts, fmt.Sprintf("≤ %g", *s.Max))
 	}
 	if s.MaxLength != nil {
 		parts = append(parts, fmt.Sprintf("at most %d characters", *s.MaxLength))
 	}
+	if s.Pattern != "" {
+		parts = append(parts, "matching "+s.Pattern)
+	}
 	if s.Default != nil {
 		parts = append(parts, fmt.Sprintf("default %v", s.Default))
 	}
-	if ap, ok := s.AdditionalProperties.(map[string]any); ok && ap != nil {
+	if s.AdditionalProperties.Schema != nil {
 		parts = append(parts, "map of field → messages")
 	}
 	return template.HTML(template.HTMLEscapeString(strings.Join(parts, " ")))
 }
 
-var methodOrder = []string{"get", "post", "put", "patch", "delete"}
+var methodOrder = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
 
-func buildPage(spec *docSpec) (tags []pageTag, schemas []pageSchema) {
+func buildPage(spec *openapi3.T) (tags []pageTag, schemas []pageSchema) {
 	byTag := map[string][]pageOp{}
-	paths := make([]string, 0, len(spec.Paths))
-	for p := range spec.Paths {
-		paths = append(paths, p)
-	}
-	slices.Sort(paths)
-	for _, p := range paths {
+	paths := spec.Paths.Map()
+	for _, p := range slices.Sorted(maps.Keys(paths)) {
 		for _, m := range methodOrder {
-			o, ok := spec.Paths[p][m]
-			if !ok {
+			o := paths[p].GetOperation(m)
+			if o == nil {
 				continue
 			}
-			po := pageOp{Method: strings.ToUpper(m), Path: "/api" + p, ID: o.OperationID, Summary: o.Summary,
+			po := pageOp{Method: m, Path: "/api" + p, ID: o.OperationID, Summary: o.Summary,
 				Description: o.Description, Public: o.Security != nil && len(*o.Security) == 0}
 			for _, pr := range o.Parameters {
-				po.Params = append(po.Params, pageParam{Name: pr.Name, In: pr.In, Type: string(typeHTML(pr.Schema)), Description: pr.Description})
+				po.Params = append(po.Params, pageParam{Name: pr.Value.Name, In: pr.Value.In,
+					Type: string(typeHTML(pr.Value.Schema)), Description: pr.Value.Description})
 			}
 			if o.RequestBody != nil {
-				po.Body = typeHTML(o.RequestBody.Content["application/json"].Schema)
+				po.Body = typeHTML(o.RequestBody.Value.Content.Get("application/json").Schema)
 			}
-			codes := make([]string, 0, len(o.Responses))
-			for c := range o.Responses {
-				codes = append(codes, c)
-			}
-			slices.Sort(codes)
-			for _, c := range codes {
-				r := o.Responses[c]
+			responses := o.Responses.Map()
+			for _, c := range slices.Sorted(maps.Keys(responses)) {
+				r := responses[c]
 				if r.Ref != "" {
 					r = spec.Components.Responses[r.Ref[strings.LastIndex(r.Ref, "/")+1:]]
 				}
 				var schema template.HTML
-				for _, media := range r.Content {
+				for _, media := range r.Value.Content {
 					schema = typeHTML(media.Schema)
 				}
-				po.Responses = append(po.Responses, pageResponse{Status: c, Description: r.Description, Schema: schema})
+				po.Responses = append(po.Responses, pageResponse{Status: c, Description: *r.Value.Description, Schema: schema})
 			}
 			tag := "other"
 			if len(o.Tags) > 0 {
@@ -221,25 +146,23 @@ func buildPage(spec *docSpec) (tags []pageTag, schemas []pageSchema) {
 	for _, t := range spec.Tags {
 		tags = append(tags, pageTag{Name: t.Name, Description: t.Description, Ops: byTag[t.Name]})
 	}
-	names := make([]string, 0, len(spec.Components.Schemas))
-	for n := range spec.Components.Schemas {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(spec.Components.Schemas)) {
 		s := spec.Components.Schemas[n]
-		ps := pageSchema{Name: n, Description: s.Description}
-		fields := make([]string, 0, len(s.Properties))
-		for f := range s.Properties {
-			fields = append(fields, f)
+		ps := pageSchema{Name: n}
+		if s.Value == nil {
+			schemas = append(schemas, ps)
+			continue
 		}
-		slices.Sort(fields)
-		for _, f := range fields {
-			fs := s.Properties[f]
-			ps.Fields = append(ps.Fields, pageField{Name: f, Type: typeHTML(fs), Description: fs.Description,
-				Required: slices.Contains(s.Required, f)})
+		ps.Description = s.Value.Description
+		for _, f := range slices.Sorted(maps.Keys(s.Value.Properties)) {
+			fs := s.Value.Properties[f]
+			pf := pageField{Name: f, Type: typeHTML(fs), Required: slices.Contains(s.Value.Required, f)}
+			if fs.Value != nil {
+				pf.Description = fs.Value.Description
+			}
+			ps.Fields = append(ps.Fields, pf)
 		}
-		if len(fields) == 0 {
+		if len(ps.Fields) == 0 {
 			ps.Type = typeHTML(s)
 		}
 		schemas = append(schemas, ps)
@@ -304,11 +227,8 @@ th{background:#f1f4f8}
 
 // docsHTML is the reference page, rendered once.
 var docsHTML = sync.OnceValue(func() []byte {
-	var spec docSpec
-	if err := json.Unmarshal(openAPIJSON(), &spec); err != nil {
-		panic("rest: read OpenAPI document: " + err.Error())
-	}
-	tags, schemas := buildPage(&spec)
+	spec := openAPIDoc()
+	tags, schemas := buildPage(spec)
 	var b bytes.Buffer
 	err := docsTemplate.Execute(&b, map[string]any{
 		"Title": spec.Info.Title, "Version": spec.Info.Version, "Description": spec.Info.Description,

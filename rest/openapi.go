@@ -1,306 +1,270 @@
 package rest
 
 import (
+	"cmp"
 	"encoding/json"
+	"maps"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
+
+	"github.com/getkin/kin-openapi/openapi3"
 
 	"healthcare/models"
 )
 
 // The OpenAPI 3.1 document of this API, served at /api/schema/ and rendered
-// at /api/docs/. The tests validate every response they get against it, so
-// it cannot drift from the handlers: response schemas list every property
-// as required and allow no others.
+// at /api/docs/. The schema of every client-settable field is derived from
+// its row in the models field tables (type, length, bounds, enum, pattern,
+// required, nullable); only the REST shape is written here: envelopes,
+// pages, read-only properties, operations. The tests validate every response
+// they get against the document, so it cannot drift from the handlers:
+// response schemas list every property as required and allow no others.
 
-type obj = map[string]any
-
-func ref(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
-
-func str(desc string) obj { return obj{"type": "string", "description": desc} }
-
-func maxLen(n int, desc string) obj {
-	return obj{"type": "string", "maxLength": n, "description": desc}
-}
-
-func enumOf[T ~string](values []T, desc string) obj {
-	e := make([]any, len(values))
-	for i, v := range values {
-		e[i] = string(v)
-	}
-	return obj{"type": "string", "enum": e, "description": desc}
-}
-
-// orNull allows null besides s (JSON Schema 2020-12's type list; an enum
-// must list null as well).
-func orNull(s obj) obj {
-	out := obj{}
-	for k, v := range s {
-		out[k] = v
-	}
-	out["type"] = []any{s["type"], "null"}
-	if e, ok := s["enum"].([]any); ok {
-		out["enum"] = append(slices.Clone(e), nil)
-	}
-	return out
-}
-
-// prop is one client-settable field of an entity.
-type prop struct {
-	name     string
-	schema   obj
-	required bool // on create and full update
-	nullable bool // optional column: null when unset
-}
-
-var phoneSchema = obj{"type": "string", "pattern": `^\+[1-9][0-9]{7,14}$`, "description": "E.164, e.g. +919876543210 (spaces and dashes are removed)."}
-
-var patientProps = []prop{
-	{"first_name", maxLen(100, ""), true, false},
-	{"last_name", maxLen(100, ""), true, false},
-	{"email", obj{"type": "string", "format": "email"}, false, true},
-	{"phone", phoneSchema, true, false},
-	{"date_of_birth", obj{"type": "string", "format": "date", "description": "YYYY-MM-DD; not in the future, age at most 150."}, true, false},
-	{"gender", enumOf(models.Genders, "M, F or O."), true, false},
-	{"blood_group", enumOf(models.BloodGroups, ""), false, true},
-	{"address", maxLen(500, ""), false, true},
-	{"city", maxLen(100, ""), false, true},
-	{"state", maxLen(100, ""), false, true},
-	{"postal_code", maxLen(20, ""), false, true},
-	{"country", maxLen(100, ""), false, true},
-	{"medical_history", maxLen(10000, ""), false, true},
-	{"allergies", maxLen(5000, ""), false, true},
-	{"current_medications", maxLen(5000, ""), false, true},
-	{"emergency_contact_name", maxLen(200, ""), false, true},
-	{"emergency_contact_phone", phoneSchema, false, true},
-	{"emergency_contact_relation", maxLen(50, ""), false, true},
-	{"is_active", obj{"type": "boolean", "description": "Default true."}, false, false},
-}
-
-var doctorProps = []prop{
-	{"first_name", maxLen(100, ""), true, false},
-	{"last_name", maxLen(100, ""), true, false},
-	{"email", obj{"type": "string", "format": "email", "description": "Unique among doctors."}, true, false},
-	{"phone", phoneSchema, true, false},
-	{"date_of_birth", obj{"type": "string", "format": "date"}, false, true},
-	{"gender", enumOf(models.Genders, ""), false, true},
-	{"specialization", enumOf(models.Specializations, ""), true, false},
-	{"qualification", maxLen(200, ""), true, false},
-	{"license_number", maxLen(50, "Unique; stored in capitals."), true, false},
-	{"experience_years", obj{"type": "integer", "minimum": 0, "maximum": models.MaxExperienceYears}, true, false},
-	{"clinic_name", maxLen(200, ""), false, true},
-	{"clinic_address", maxLen(500, ""), false, true},
-	{"city", maxLen(100, ""), false, true},
-	{"state", maxLen(100, ""), false, true},
-	{"postal_code", maxLen(20, ""), false, true},
-	{"country", maxLen(100, ""), false, true},
-	{"consultation_fee", obj{"type": "number", "minimum": 0, "maximum": models.MaxConsultationFee, "description": "At most 2 decimal places."}, true, false},
-	{"available_days", maxLen(100, ""), false, true},
-	{"available_time", maxLen(100, ""), false, true},
-	{"bio", maxLen(5000, ""), false, true},
-	{"languages_spoken", maxLen(200, ""), false, true},
-	{"is_available", obj{"type": "boolean", "description": "Default true."}, false, false},
-}
-
-var mappingEditProps = []prop{
-	{"reason", maxLen(2000, ""), false, true},
-	{"notes", maxLen(5000, ""), false, true},
-	{"status", enumOf(models.MappingStatuses, "Default ACTIVE."), false, false},
-}
-
-var (
-	idSchema       = obj{"type": "integer", "minimum": 1}
-	dateTimeSchema = obj{"type": "string", "format": "date-time"}
+type (
+	schema = openapi3.Schema
+	sref   = openapi3.SchemaRef
+	props  = openapi3.Schemas
 )
 
-// closed is an object schema whose properties are all required and that
-// allows no others (for responses).
-func closed(props obj) obj {
-	req := make([]string, 0, len(props))
-	for k := range props {
-		req = append(req, k)
-	}
-	slices.Sort(req)
-	return obj{"type": "object", "properties": props, "required": req, "additionalProperties": false}
-}
+func typed(t, desc string) *schema { return &schema{Type: &openapi3.Types{t}, Description: desc} }
 
-// entity is the response schema of a record: id, its fields, timestamps
-// and the derived extras.
-func entity(props []prop, extras obj) obj {
-	p := obj{"id": idSchema, "created_at": dateTimeSchema, "updated_at": dateTimeSchema}
-	for _, f := range props {
-		s := f.schema
-		if f.nullable {
-			s = orNull(s)
-		}
-		p[f.name] = s
-	}
-	for k, v := range extras {
-		p[k] = v
-	}
-	return closed(p)
-}
+func str(desc string) *sref { return typed(openapi3.TypeString, desc).NewRef() }
 
-// input is the request schema of props: with full, the required fields are
-// listed as such. Optional text fields take null or "" to clear them.
-func input(props []prop, full bool, desc string) obj {
-	p := obj{}
-	var req []string
-	for _, f := range props {
-		s := f.schema
-		if f.nullable {
-			s = orNull(s)
-		}
-		p[f.name] = s
-		if full && f.required {
-			req = append(req, f.name)
-		}
-	}
-	s := obj{"type": "object", "properties": p, "description": desc}
-	if len(req) > 0 {
-		s["required"] = req
+func ref(name string) *sref { return openapi3.NewSchemaRef("#/components/schemas/"+name, nil) }
+
+func enumOf[T ~string](desc string, values []T) *schema {
+	s := typed(openapi3.TypeString, desc)
+	for _, v := range values {
+		s.Enum = append(s.Enum, string(v))
 	}
 	return s
 }
 
-// envelope is a success body carrying data.
-func envelopeOf(data obj) obj {
-	return closed(obj{
-		"success": obj{"type": "boolean", "const": true},
-		"message": obj{"type": "string"},
-		"data":    data,
-	})
+// orNull returns a copy of s that also allows null (JSON Schema 2020-12's
+// type list; an enum must list null as well).
+func orNull(s *schema) *schema {
+	c, types := *s, openapi3.Types(slices.Concat(s.Type.Slice(), []string{openapi3.TypeNull}))
+	c.Type = &types
+	if s.Enum != nil {
+		c.Enum = append(slices.Clone(s.Enum), nil)
+	}
+	return &c
 }
 
-func pageOfSchema(item string) obj {
-	return closed(obj{
-		"count":    obj{"type": "integer", "minimum": 0, "description": "Size of the whole filtered list."},
-		"next":     obj{"type": []any{"string", "null"}, "format": "uri", "description": "Absolute URL of the next page, or null."},
-		"previous": obj{"type": []any{"string", "null"}, "format": "uri", "description": "Absolute URL of the previous page, or null."},
-		"results":  obj{"type": "array", "items": ref(item)},
-	})
+func arrayOf(items *sref, desc string) *schema {
+	return &schema{Type: &openapi3.Types{openapi3.TypeArray}, Items: items, Description: desc}
 }
 
-func schemas() obj {
-	doctor := entity(doctorProps, obj{"full_name": str("first_name last_name")})
-	assigned := entity(doctorProps, obj{
-		"full_name":   str("first_name last_name"),
-		"mapping_id":  idSchema,
-		"status":      enumOf(models.MappingStatuses, "The mapping's status."),
-		"reason":      orNull(obj{"type": "string"}),
-		"notes":       orNull(obj{"type": "string"}),
-		"assigned_at": dateTimeSchema,
+func idSchema() *schema { return openapi3.NewIntegerSchema().WithMin(1) }
+
+func dateTime() *sref { return openapi3.NewDateTimeSchema().NewRef() }
+
+// kindTypes are the JSON types of the field kinds that are not strings.
+var kindTypes = map[models.Kind]string{models.KindInt: openapi3.TypeInteger, models.KindMoney: openapi3.TypeNumber,
+	models.KindBool: openapi3.TypeBoolean, models.KindRef: openapi3.TypeInteger}
+
+// fieldSchema is the schema of one field of a table; optional columns are
+// nullable.
+func fieldSchema(f models.Field) *schema {
+	s := typed(cmp.Or(kindTypes[f.Kind], openapi3.TypeString), strings.TrimSpace(f.Label+". "+f.Hint))
+	switch f.Kind {
+	case models.KindEmail:
+		s.Format = "email"
+	case models.KindPhone:
+		s.Pattern = models.PhonePattern
+	case models.KindBirthDate:
+		s.Format = "date"
+	case models.KindEnum:
+		s = enumOf(s.Description, f.Enum)
+	case models.KindInt, models.KindMoney:
+		s.WithMin(f.Min).WithMax(f.Max)
+	case models.KindRef:
+		s.WithMin(1)
+	}
+	if f.MaxLen > 0 {
+		s.WithMaxLength(int64(f.MaxLen))
+	}
+	if !f.Required && !f.NotNull {
+		return orNull(s)
+	}
+	return s
+}
+
+// closed is an object schema whose properties are all required and that
+// allows no others (for responses).
+func closed(p props) *schema {
+	s := object("", p, slices.Sorted(maps.Keys(p))...)
+	return s.WithoutAdditionalProperties()
+}
+
+// object is an object schema of the properties p, of which required must be present.
+func object(desc string, p props, required ...string) *schema {
+	return &schema{Type: &openapi3.Types{openapi3.TypeObject}, Description: desc, Properties: p, Required: required}
+}
+
+// record is the response schema of a record of e: id, its fields,
+// timestamps and the derived extras.
+func record(e *models.Entity, extras props) *schema {
+	p := props{"id": idSchema().NewRef(), "created_at": dateTime(), "updated_at": dateTime()}
+	for _, f := range e.Fields {
+		p[f.Name] = fieldSchema(f).NewRef()
+	}
+	maps.Copy(p, extras)
+	return closed(p)
+}
+
+// input is the request schema of the fields of e that the input type T
+// takes (by json tag). With full (create, full replacement) the required
+// fields are listed as such. Optional fields take null or "" to clear them;
+// omitted on create they take their default.
+func input[T any](e *models.Entity, full bool, desc string) *schema {
+	tags := map[string]bool{}
+	for _, sf := range reflect.VisibleFields(reflect.TypeFor[T]()) {
+		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		tags[name] = true
+	}
+	s := object(desc, props{})
+	for _, f := range e.Fields {
+		if !tags[f.Name] {
+			continue
+		}
+		fs := fieldSchema(f)
+		if full && f.Default != "" {
+			fs.Default = f.Default
+			if f.Kind == models.KindBool {
+				fs.Default = f.Default == "true"
+			}
+		}
+		s.Properties[f.Name] = fs.NewRef()
+		if full && f.Required {
+			s.Required = append(s.Required, f.Name)
+		}
+	}
+	return s
+}
+
+func constant(v bool) *sref {
+	s := openapi3.NewBoolSchema()
+	s.Const = v
+	return s.NewRef()
+}
+
+// envelopeOf is a success body carrying data.
+func envelopeOf(data *sref) *sref {
+	return closed(props{"success": constant(true), "message": str(""), "data": data}).NewRef()
+}
+
+func listOf(item string) *sref {
+	link := func(desc string) *sref {
+		return orNull(typed(openapi3.TypeString, desc).WithFormat("uri")).NewRef()
+	}
+	return envelopeOf(closed(props{
+		"count":    typed(openapi3.TypeInteger, "Size of the whole filtered list.").WithMin(0).NewRef(),
+		"next":     link("Absolute URL of the next page, or null."),
+		"previous": link("Absolute URL of the previous page, or null."),
+		"results":  arrayOf(ref(item), "").NewRef(),
+	}).NewRef())
+}
+
+// fieldRef is the schema of the field of e called name.
+func fieldRef(e *models.Entity, name string) *sref {
+	f, ok := e.Field(name)
+	if !ok {
+		panic("rest: no field " + e.Name + "." + name)
+	}
+	return fieldSchema(f).NewRef()
+}
+
+func schemas() openapi3.Schemas {
+	password := "At least 8 characters, not entirely numeric, not common, not similar to the name or email."
+	register := input[models.RegisterInput](models.UserEntity, true, "")
+	register.Properties["password"] = str(password)
+	register.Properties["password_confirm"] = str("Must equal password.")
+	register.Required = append(register.Required, "password", "password_confirm")
+	messages := arrayOf(str(""), "").WithMinItems(1)
+	errs := closed(props{"success": constant(false), "message": str(""), "errors": typed(openapi3.TypeObject,
+		"Present on 400: every failing field (or query parameter) with its messages; non_field_errors for the request as a whole.",
+	).WithAdditionalProperties(messages).NewRef()})
+	errs.Required = []string{"success", "message"}
+	fullName := str("first_name last_name")
+	mapping := func(name string) *sref { return fieldRef(models.MappingEntity, name) }
+	assigned := record(models.DoctorEntity, props{"full_name": fullName, "mapping_id": idSchema().NewRef(), "assigned_at": dateTime(),
+		"status": mapping("status"), "reason": mapping("reason"), "notes": mapping("notes")})
+	assigned.Description = "A doctor with the mapping that assigns it to the patient (its id and created_at are the doctor's)."
+	recordType := enumOf("", models.AuditRecordTypes).NewRef()
+	audit := closed(props{
+		"id": idSchema().NewRef(), "occurred_at": dateTime(),
+		"user_id":     orNull(typed(openapi3.TypeInteger, "The acting user; null for a failed sign-in with an unknown email.").WithMin(1)).NewRef(),
+		"action":      enumOf("", models.AuditActions).NewRef(),
+		"record_type": recordType,
+		"record_id":   orNull(typed(openapi3.TypeInteger, "The record; for sign-in events the account, null when unknown.").WithMin(1)).NewRef(),
+		"records": arrayOf(closed(props{"type": recordType, "id": idSchema().NewRef()}).NewRef(),
+			"Every record the event covers: one request's reads of a list are one event naming each record shown.").NewRef(),
+		"fields": arrayOf(str(""), "Names of the changed fields (create and update); empty otherwise. Never values.").NewRef(),
+		"ip":     str(""), "user_agent": str(""), "request_id": str(""),
+		"hash": orNull(typed(openapi3.TypeString, "The event's link in the hash chain; null until the sealer (about a second) has chained it.").
+			WithPattern("^[0-9a-f]{64}$")).NewRef(),
 	})
-	assigned["description"] = "A doctor with the mapping that assigns it to the patient (its id and created_at are the doctor's)."
-	mappingProps := append([]prop{
-		{"patient", obj{"type": "integer", "minimum": 1, "description": "Patient id (one of yours)."}, true, false},
-		{"doctor", obj{"type": "integer", "minimum": 1, "description": "Doctor id."}, true, false},
-	}, mappingEditProps...)
-	return obj{
-		"Error": obj{
-			"type": "object",
-			"properties": obj{
-				"success": obj{"type": "boolean", "const": false},
-				"message": obj{"type": "string"},
-				"errors": obj{
-					"type":                 "object",
-					"description":          "Present on 400: every failing field (or query parameter) with its messages; non_field_errors for the request as a whole.",
-					"additionalProperties": obj{"type": "array", "items": obj{"type": "string"}, "minItems": 1},
-				},
-			},
-			"required":             []string{"success", "message"},
-			"additionalProperties": false,
-		},
-		"User": closed(obj{
-			"id": idSchema, "name": obj{"type": "string"}, "email": obj{"type": "string", "format": "email"},
-			"date_joined": dateTimeSchema,
-		}),
-		"Tokens": closed(obj{
+
+	s := openapi3.Schemas{
+		"Error": errs.NewRef(),
+		"User": closed(props{"id": idSchema().NewRef(), "date_joined": dateTime(),
+			"name": fieldRef(models.UserEntity, "name"), "email": fieldRef(models.UserEntity, "email")}).NewRef(),
+		"Tokens": closed(props{
 			"access":  str("JWT access token (1 hour): send as Authorization: Bearer <access>."),
 			"refresh": str("JWT refresh token (7 days); each works once."),
-		}),
-		"Session": closed(obj{"user": ref("User"), "tokens": ref("Tokens")}),
-		"RegisterRequest": obj{
-			"type": "object",
-			"properties": obj{
-				"name": maxLen(150, ""), "email": obj{"type": "string", "format": "email"},
-				"password":         str("At least 8 characters, not entirely numeric, not common, not similar to the name or email."),
-				"password_confirm": str("Must equal password."),
-			},
-			"required": []string{"name", "email", "password", "password_confirm"},
-		},
-		"LoginRequest": obj{
-			"type":       "object",
-			"properties": obj{"email": obj{"type": "string", "format": "email"}, "password": obj{"type": "string"}},
-			"required":   []string{"email", "password"},
-		},
-		"PasswordChangeRequest": obj{
-			"type": "object",
-			"properties": obj{
-				"current_password":     str("The password in use now."),
-				"new_password":         str("At least 8 characters, not entirely numeric, not common, not similar to the name or email."),
-				"new_password_confirm": str("Must equal new_password."),
-			},
-			"required": []string{"current_password", "new_password", "new_password_confirm"},
-		},
-		"RefreshRequest": obj{
-			"type":       "object",
-			"properties": obj{"refresh": str("A refresh token from register, login or a previous refresh.")},
-			"required":   []string{"refresh"},
-		},
-		"Patient": entity(patientProps, obj{
-			"full_name": str("first_name last_name"),
-			"age":       obj{"type": "integer", "minimum": 0, "description": "Whole years today."},
-		}),
-		"PatientCreate":  input(patientProps, true, "A new patient, or a full replacement (PUT): the required fields must be present; absent optional fields keep their value."),
-		"PatientPatch":   input(patientProps, false, "The fields to change."),
-		"Doctor":         doctor,
-		"DoctorCreate":   input(doctorProps, true, "A new doctor, or a full replacement (PUT)."),
-		"DoctorPatch":    input(doctorProps, false, "The fields to change."),
-		"AssignedDoctor": assigned,
-		"Mapping": entity(mappingProps, obj{
+		}).NewRef(),
+		"Session":         closed(props{"user": ref("User"), "tokens": ref("Tokens")}).NewRef(),
+		"RegisterRequest": register.NewRef(),
+		"LoginRequest": object("", props{"email": openapi3.NewStringSchema().WithFormat("email").NewRef(), "password": str("")},
+			"email", "password").NewRef(),
+		"PasswordChangeRequest": object("", props{"current_password": str("The password in use now."), "new_password": str(password),
+			"new_password_confirm": str("Must equal new_password.")}, "current_password", "new_password", "new_password_confirm").NewRef(),
+		"RefreshRequest": object("", props{"refresh": str("A refresh token from register, login or a previous refresh.")},
+			"refresh").NewRef(),
+		"Patient": record(models.PatientEntity, props{
+			"full_name": fullName,
+			"age":       typed(openapi3.TypeInteger, "Whole years today.").WithMin(0).NewRef(),
+		}).NewRef(),
+		"PatientCreate": input[models.PatientInput](models.PatientEntity, true,
+			"A new patient, or a full replacement (PUT): the required fields must be present; absent optional fields keep their value.").NewRef(),
+		"PatientPatch":   input[models.PatientPatch](models.PatientEntity, false, "The fields to change.").NewRef(),
+		"Doctor":         record(models.DoctorEntity, props{"full_name": fullName}).NewRef(),
+		"DoctorCreate":   input[models.DoctorInput](models.DoctorEntity, true, "A new doctor, or a full replacement (PUT).").NewRef(),
+		"DoctorPatch":    input[models.DoctorPatch](models.DoctorEntity, false, "The fields to change.").NewRef(),
+		"AssignedDoctor": assigned.NewRef(),
+		"Mapping": record(models.MappingEntity, props{
 			"patient_name":          str("The patient's full name."),
 			"doctor_name":           str("The doctor's full name."),
-			"doctor_specialization": enumOf(models.Specializations, ""),
-		}),
-		"MappingCreate": input(mappingProps, true, "Assign a doctor to one of your patients; each pair at most once."),
-		"MappingPatch":  input(mappingEditProps, false, "The fields to change; patient and doctor never change."),
-		"PatientDoctors": closed(obj{
-			"patient_id":   idSchema,
-			"patient_name": obj{"type": "string"},
-			"count":        obj{"type": "integer", "minimum": 0},
-			"doctors":      obj{"type": "array", "items": ref("AssignedDoctor")},
-		}),
+			"doctor_specialization": fieldRef(models.DoctorEntity, "specialization"),
+		}).NewRef(),
+		"MappingCreate": input[models.MappingInput](models.MappingEntity, true,
+			"Assign a doctor to one of your patients; each pair at most once.").NewRef(),
+		"MappingPatch": input[models.MappingPatch](models.MappingEntity, false,
+			"The fields to change; patient and doctor never change.").NewRef(),
+		"PatientDoctors": closed(props{
+			"patient_id":   idSchema().NewRef(),
+			"patient_name": str(""),
+			"count":        openapi3.NewIntegerSchema().WithMin(0).NewRef(),
+			"doctors":      arrayOf(ref("AssignedDoctor"), "").NewRef(),
+		}).NewRef(),
 		"SessionResponse":        envelopeOf(ref("Session")),
 		"TokensResponse":         envelopeOf(ref("Tokens")),
 		"UserResponse":           envelopeOf(ref("User")),
-		"EmptyResponse":          envelopeOf(obj{"type": "null"}),
-		"PatientResponse":        envelopeOf(ref("Patient")),
-		"PatientPage":            envelopeOf(pageOfSchema("Patient")),
-		"DoctorResponse":         envelopeOf(ref("Doctor")),
-		"DoctorPage":             envelopeOf(pageOfSchema("Doctor")),
-		"MappingResponse":        envelopeOf(ref("Mapping")),
-		"MappingPage":            envelopeOf(pageOfSchema("Mapping")),
+		"EmptyResponse":          envelopeOf(typed(openapi3.TypeNull, "").NewRef()),
+		"AuditEvent":             audit.NewRef(),
+		"AuditEventPage":         listOf("AuditEvent"),
 		"PatientDoctorsResponse": envelopeOf(ref("PatientDoctors")),
-		"AuditEvent": closed(obj{
-			"id":          idSchema,
-			"occurred_at": dateTimeSchema,
-			"user_id":     orNull(obj{"type": "integer", "minimum": 1, "description": "The acting user; null for a failed sign-in with an unknown email."}),
-			"action":      enumOf(models.AuditActions, ""),
-			"record_type": enumOf(models.AuditRecordTypes, ""),
-			"record_id":   orNull(obj{"type": "integer", "minimum": 1, "description": "The record; for sign-in events the account, null when unknown."}),
-			"records": obj{"type": "array", "description": "Every record the event covers: one request's reads of a list are one event naming each record shown.",
-				"items": closed(obj{"type": enumOf(models.AuditRecordTypes, ""), "id": idSchema})},
-			"fields":     obj{"type": "array", "items": obj{"type": "string"}, "description": "Names of the changed fields (create and update); empty otherwise. Never values."},
-			"ip":         obj{"type": "string"},
-			"user_agent": obj{"type": "string"},
-			"request_id": obj{"type": "string"},
-			"hash":       orNull(obj{"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "The event's link in the hash chain; null until the sealer (about a second) has chained it."}),
-		}),
-		"AuditEventPage": envelopeOf(pageOfSchema("AuditEvent")),
 	}
+	for _, name := range []string{"Patient", "Doctor", "Mapping"} {
+		s[name+"Response"] = envelopeOf(ref(name))
+		s[name+"Page"] = listOf(name)
+	}
+	return s
 }
 
 // Descriptions of the error statuses, shared by every operation.
@@ -318,228 +282,225 @@ var errorDescriptions = map[int]string{
 	503: "The database cannot be reached, or the request took too long; retry shortly.",
 }
 
-func jsonContent(schema obj) obj { return obj{"application/json": obj{"schema": schema}} }
-
-// op is one operation of the document.
+// op is one operation of the document; its tag is the first segment of
+// its path.
 type op struct {
-	tag, summary, desc string
-	public             bool   // no token needed
-	params             []obj  // query and path parameters
-	body               string // request schema name
-	status             int    // success status
-	response           string // success schema name
-	errors             []int  // besides 500 and 503 (and 401 unless public)
+	route, id, summary, desc string              // route: "METHOD /path/"
+	public                   bool                // no token needed
+	params                   openapi3.Parameters // query and path parameters
+	body                     string              // request schema name
+	status                   int                 // success status; 200 when 0
+	response                 string              // success schema name: an envelope
+	errors                   []int               // besides 500 and 503 (and 401 unless public)
+	// raw is the success answer of the operations that answer other than
+	// with an envelope (and say nothing of errors).
+	raw *openapi3.Response
 }
 
-func (o op) build(id string) obj {
-	out := obj{"operationId": id, "tags": []string{o.tag}, "summary": o.summary}
-	if o.desc != "" {
-		out["description"] = o.desc
+func (o op) build() *openapi3.Operation {
+	_, path, _ := strings.Cut(o.route, " ")
+	tag, _, _ := strings.Cut(path[1:], "/")
+	if o.raw != nil {
+		tag = "meta"
 	}
+	out := &openapi3.Operation{OperationID: o.id, Tags: []string{tag}, Summary: o.summary, Description: o.desc,
+		Parameters: o.params, Responses: openapi3.NewResponses()}
 	if o.public {
-		out["security"] = []any{}
-	}
-	if len(o.params) > 0 {
-		out["parameters"] = o.params
+		out.Security = &openapi3.SecurityRequirements{}
 	}
 	errs := slices.Clone(o.errors)
 	if o.body != "" {
-		out["requestBody"] = obj{"required": true, "content": jsonContent(ref(o.body))}
+		out.RequestBody = &openapi3.RequestBodyRef{Value: openapi3.NewRequestBody().WithRequired(true).WithJSONSchemaRef(ref(o.body))}
 		errs = append(errs, 400, 408, 413, 415)
 	}
 	if !o.public {
 		errs = append(errs, 401)
 	}
-	errs = append(errs, 500, 503)
-	responses := obj{}
-	okDesc := "OK"
-	if o.status == http.StatusCreated {
-		okDesc = "Created"
+	if o.status == 0 {
+		o.status = http.StatusOK
 	}
-	responses[strconv.Itoa(o.status)] = obj{"description": okDesc, "content": jsonContent(ref(o.response))}
+	ok := o.raw
+	if ok == nil {
+		errs = append(errs, 500, 503)
+		ok = openapi3.NewResponse().WithDescription(http.StatusText(o.status)).WithJSONSchemaRef(ref(o.response))
+	}
+	out.Responses.Set(strconv.Itoa(o.status), &openapi3.ResponseRef{Value: ok})
 	for _, s := range errs {
-		responses[strconv.Itoa(s)] = obj{"$ref": "#/components/responses/" + strconv.Itoa(s)}
+		out.Responses.Set(strconv.Itoa(s), &openapi3.ResponseRef{Ref: "#/components/responses/" + strconv.Itoa(s)})
 	}
-	out["responses"] = responses
 	return out
 }
 
-func queryParam(name, desc string, schema obj) obj {
-	return obj{"name": name, "in": "query", "required": false, "description": desc, "schema": schema}
+func param(in, name, desc string, s *schema) *openapi3.ParameterRef {
+	return &openapi3.ParameterRef{Value: &openapi3.Parameter{In: in, Name: name, Description: desc, Required: in == "path", Schema: s.NewRef()}}
 }
 
-func pathParam(name, desc string) obj {
-	return obj{"name": name, "in": "path", "required": true, "description": desc, "schema": idSchema}
+func queryParam(name, desc string, s *schema) *openapi3.ParameterRef {
+	return param("query", name, desc, s)
 }
 
-var pageParams = []obj{
-	queryParam("page", "Page number, from 1. A page past the end is a 404.", obj{"type": "integer", "minimum": 1, "default": 1}),
-	queryParam("page_size", "Items per page.", obj{"type": "integer", "minimum": 1, "maximum": models.MaxPageSize, "default": models.DefaultPageSize}),
+// paged is params followed by the pagination parameters.
+func paged(params ...*openapi3.ParameterRef) openapi3.Parameters {
+	return append(params,
+		queryParam("page", "Page number, from 1. A page past the end is a 404.", openapi3.NewIntegerSchema().WithMin(1).WithDefault(1)),
+		queryParam("page_size", "Items per page.", openapi3.NewIntegerSchema().WithMin(1).WithMax(models.MaxPageSize).WithDefault(models.DefaultPageSize)))
 }
 
-var boolParam = obj{"type": "string", "enum": []any{"true", "false"}}
-
-func document() obj {
-	searchDesc := func(what string) string {
-		return "Case-insensitive substring of " + what + "."
+// recordOps are the operations on one record at path: read, full and
+// partial update, delete. change describes both updates; errs are the
+// errors of all four (404 at least), removeErrs the delete's own.
+func recordOps(path, name, change, remove string, errs []int, removeErrs ...int) []op {
+	what, params := strings.ToLower(name), openapi3.Parameters{param("path", "id", name+" id.", idSchema())}
+	return []op{
+		{route: "GET " + path, id: "get" + name, summary: "Get a " + what, params: params, response: name + "Response", errors: []int{404}},
+		{route: "PUT " + path, id: "replace" + name, summary: "Update a " + what + " (full)", desc: change, params: params,
+			body: name + "Create", response: name + "Response", errors: errs},
+		{route: "PATCH " + path, id: "update" + name, summary: "Update a " + what + " (partial)", desc: change, params: params,
+			body: name + "Patch", response: name + "Response", errors: errs},
+		{route: "DELETE " + path, id: "delete" + name, summary: "Delete a " + what, desc: remove, params: params,
+			response: "EmptyResponse", errors: append(slices.Clone(errs), removeErrs...)},
 	}
-	patientID := pathParam("id", "Patient id.")
-	doctorID := pathParam("id", "Doctor id.")
-	mappingID := pathParam("id", "Mapping id.")
-	paths := obj{
-		"/auth/register/": obj{"post": op{tag: "auth", summary: "Register a user", public: true,
+}
+
+func operations() []op {
+	search := func(what string) *openapi3.ParameterRef {
+		return queryParam("search", "Case-insensitive substring of "+what+".", openapi3.NewStringSchema().WithMaxLength(models.MaxSearchLen))
+	}
+	flag := func(name, desc string) *openapi3.ParameterRef {
+		return queryParam(name, desc, openapi3.NewStringSchema().WithEnum("true", "false"))
+	}
+	city := queryParam("city", "City, case-insensitive exact match.", openapi3.NewStringSchema())
+	statusOf := func(desc string) *openapi3.ParameterRef {
+		return queryParam("status", desc, enumOf("", models.MappingStatuses))
+	}
+	mappingID := openapi3.Parameters{param("path", "id", "Mapping id.", idSchema())}
+	ops := []op{
+		{route: "POST /auth/register/", id: "register", summary: "Register a user", public: true,
 			desc: "Creates an account and signs it in. A taken email is a 400 on email.",
-			body: "RegisterRequest", status: 201, response: "SessionResponse", errors: []int{429}}.build("register")},
-		"/auth/login/": obj{"post": op{tag: "auth", summary: "Log in", public: true,
-			desc: "Wrong email or password: 401.", body: "LoginRequest", status: 200, response: "SessionResponse",
-			errors: []int{401, 429}}.build("login")},
-		"/auth/token/refresh/": obj{"post": op{tag: "auth", summary: "Refresh the token pair", public: true,
+			body: "RegisterRequest", status: 201, response: "SessionResponse", errors: []int{429}},
+		{route: "POST /auth/login/", id: "login", summary: "Log in", public: true, desc: "Wrong email or password: 401.",
+			body: "LoginRequest", response: "SessionResponse", errors: []int{401, 429}},
+		{route: "POST /auth/token/refresh/", id: "refreshToken", summary: "Refresh the token pair", public: true,
 			desc: "Spends the refresh token (each works once) and returns the next pair. Presenting a spent token again revokes its whole family.",
-			body: "RefreshRequest", status: 200, response: "TokensResponse", errors: []int{401}}.build("refreshToken")},
-		"/auth/logout/": obj{"post": op{tag: "auth", summary: "Log out", public: true,
+			body: "RefreshRequest", response: "TokensResponse", errors: []int{401}},
+		{route: "POST /auth/logout/", id: "logout", summary: "Log out", public: true,
 			desc: "Revokes the refresh token's family; access tokens already issued expire on their own (1 hour).",
-			body: "RefreshRequest", status: 200, response: "EmptyResponse", errors: []int{401}}.build("logout")},
-		"/auth/me/": obj{"get": op{tag: "auth", summary: "The signed-in user", status: 200, response: "UserResponse"}.build("me")},
-		"/auth/password/": obj{"post": op{tag: "auth", summary: "Change your password",
+			body: "RefreshRequest", response: "EmptyResponse", errors: []int{401}},
+		{route: "GET /auth/me/", id: "me", summary: "The signed-in user", response: "UserResponse"},
+		{route: "POST /auth/password/", id: "changePassword", summary: "Change your password",
 			desc: "Checks the current password and the password rules, sets the new password, revokes every refresh token of the account (all devices sign in again; access tokens issued before the change stop working) and returns a new pair for this client.",
-			body: "PasswordChangeRequest", status: 200, response: "SessionResponse"}.build("changePassword")},
+			body: "PasswordChangeRequest", response: "SessionResponse"},
 
-		"/patients/": obj{
-			"get": op{tag: "patients", summary: "List your patients", desc: "Newest first.",
-				params: append([]obj{
-					queryParam("search", searchDesc("the name, phone or email"), obj{"type": "string", "maxLength": models.MaxSearchLen}),
-					queryParam("gender", "M, F or O.", enumOf(models.Genders, "")),
-					queryParam("city", "City, case-insensitive exact match.", obj{"type": "string"}),
-					queryParam("is_active", "Active status.", boolParam),
-				}, pageParams...),
-				status: 200, response: "PatientPage", errors: []int{400, 404}}.build("listPatients"),
-			"post": op{tag: "patients", summary: "Create a patient", body: "PatientCreate", status: 201, response: "PatientResponse"}.build("createPatient"),
-		},
-		"/patients/{id}/": obj{
-			"get": op{tag: "patients", summary: "Get a patient", params: []obj{patientID}, status: 200, response: "PatientResponse",
-				errors: []int{404}}.build("getPatient"),
-			"put": op{tag: "patients", summary: "Update a patient (full)", params: []obj{patientID}, body: "PatientCreate",
-				status: 200, response: "PatientResponse", errors: []int{404}}.build("replacePatient"),
-			"patch": op{tag: "patients", summary: "Update a patient (partial)", params: []obj{patientID}, body: "PatientPatch",
-				status: 200, response: "PatientResponse", errors: []int{404}}.build("updatePatient"),
-			"delete": op{tag: "patients", summary: "Delete a patient", desc: "Its mappings go with it.", params: []obj{patientID},
-				status: 200, response: "EmptyResponse", errors: []int{404}}.build("deletePatient"),
-		},
-		"/doctors/": obj{
-			"get": op{tag: "doctors", summary: "List doctors", desc: "Every user reads the whole directory. Newest first.",
-				params: append([]obj{
-					queryParam("search", searchDesc("the name, specialization or city"), obj{"type": "string", "maxLength": models.MaxSearchLen}),
-					queryParam("specialization", "Specialization.", enumOf(models.Specializations, "")),
-					queryParam("city", "City, case-insensitive exact match.", obj{"type": "string"}),
-					queryParam("is_available", "Availability.", boolParam),
-					queryParam("min_experience", "Minimum years of experience.", obj{"type": "integer", "minimum": 0}),
-					queryParam("max_fee", "Maximum consultation fee.", obj{"type": "number", "minimum": 0}),
-				}, pageParams...),
-				status: 200, response: "DoctorPage", errors: []int{400, 404}}.build("listDoctors"),
-			"post": op{tag: "doctors", summary: "Create a doctor", desc: "A taken email or license number is a 400 on that field.",
-				body: "DoctorCreate", status: 201, response: "DoctorResponse"}.build("createDoctor"),
-		},
-		"/doctors/{id}/": obj{
-			"get": op{tag: "doctors", summary: "Get a doctor", params: []obj{doctorID}, status: 200, response: "DoctorResponse",
-				errors: []int{404}}.build("getDoctor"),
-			"put": op{tag: "doctors", summary: "Update a doctor (full)", desc: "Only its creator may change a doctor (403 for others).",
-				params: []obj{doctorID}, body: "DoctorCreate", status: 200, response: "DoctorResponse", errors: []int{403, 404}}.build("replaceDoctor"),
-			"patch": op{tag: "doctors", summary: "Update a doctor (partial)", desc: "Only its creator may change a doctor (403 for others).",
-				params: []obj{doctorID}, body: "DoctorPatch", status: 200, response: "DoctorResponse", errors: []int{403, 404}}.build("updateDoctor"),
-			"delete": op{tag: "doctors", summary: "Delete a doctor", desc: "Only its creator may delete a doctor, and only while no other account's patient is assigned to it (409; a superuser may); its mappings go with it.",
-				params: []obj{doctorID}, status: 200, response: "EmptyResponse", errors: []int{403, 404, 409}}.build("deleteDoctor"),
-		},
-		"/mappings/": obj{
-			"get": op{tag: "mappings", summary: "List the mappings of your patients", desc: "Newest first.",
-				params: append([]obj{
-					queryParam("patient_id", "Patient id.", idSchema),
-					queryParam("doctor_id", "Doctor id.", idSchema),
-					queryParam("status", "Mapping status.", enumOf(models.MappingStatuses, "")),
-					queryParam("search", searchDesc("the patient's or the doctor's name"), obj{"type": "string", "maxLength": models.MaxSearchLen}),
-				}, pageParams...),
-				status: 200, response: "MappingPage", errors: []int{400, 404}}.build("listMappings"),
-			"post": op{tag: "mappings", summary: "Assign a doctor to a patient",
-				desc: "The patient must be yours (404 otherwise); a pair already mapped is a 400 on doctor.",
-				body: "MappingCreate", status: 201, response: "MappingResponse", errors: []int{404}}.build("createMapping"),
-		},
-		"/mappings/{patient_id}/": obj{
-			"get": op{tag: "mappings", summary: "The doctors of a patient",
-				params: []obj{pathParam("patient_id", "Patient id (one of yours)."),
-					queryParam("status", "Only mappings of this status.", enumOf(models.MappingStatuses, ""))},
-				status: 200, response: "PatientDoctorsResponse", errors: []int{400, 404}}.build("doctorsOfPatient"),
-		},
-		"/mappings/detail/{id}/": obj{
-			"get": op{tag: "mappings", summary: "Get a mapping", params: []obj{mappingID}, status: 200, response: "MappingResponse",
-				errors: []int{404}}.build("getMapping"),
-			"patch": op{tag: "mappings", summary: "Update a mapping", params: []obj{mappingID}, body: "MappingPatch",
-				status: 200, response: "MappingResponse", errors: []int{404}}.build("updateMapping"),
-			"delete": op{tag: "mappings", summary: "Remove a doctor from a patient", params: []obj{mappingID},
-				status: 200, response: "EmptyResponse", errors: []int{404}}.build("deleteMapping"),
-		},
-		"/audit/": obj{
-			"get": op{tag: "audit", summary: "Read the audit trail",
-				desc: "Superusers only (403 for anyone else). Every read and change of a patient or mapping, and every sign-in, newest first. Events name records and fields, never values.",
-				params: append([]obj{
-					queryParam("user_id", "The acting user's id.", idSchema),
-					queryParam("record_type", "Kind of record.", enumOf(models.AuditRecordTypes, "")),
-					queryParam("record_id", "Record id (with record_type: that record).", idSchema),
-					queryParam("action", "What was done.", enumOf(models.AuditActions, "")),
-					queryParam("since", "Events at or after this time (RFC 3339).", dateTimeSchema),
-					queryParam("until", "Events before this time (RFC 3339); not before since.", dateTimeSchema),
-				}, pageParams...),
-				status: 200, response: "AuditEventPage", errors: []int{400, 403, 404}}.build("listAuditEvents"),
-		},
-		"/schema/": obj{"get": obj{
-			"operationId": "schema", "tags": []string{"meta"}, "summary": "This OpenAPI document", "security": []any{},
-			"responses": obj{"200": obj{"description": "OpenAPI 3.1 JSON", "content": jsonContent(obj{"type": "object"})}},
-		}},
-		"/docs/": obj{"get": obj{
-			"operationId": "docs", "tags": []string{"meta"}, "summary": "This reference as an HTML page", "security": []any{},
-			"responses": obj{"200": obj{"description": "HTML", "content": obj{"text/html": obj{"schema": obj{"type": "string"}}}}},
-		}},
+		{route: "GET /patients/", id: "listPatients", summary: "List your patients", desc: "Newest first.",
+			params: paged(search("the name, phone or email"), queryParam("gender", "M, F or O.", enumOf("", models.Genders)),
+				city, flag("is_active", "Active status.")),
+			response: "PatientPage", errors: []int{400, 404}},
+		{route: "POST /patients/", id: "createPatient", summary: "Create a patient", body: "PatientCreate", status: 201, response: "PatientResponse"},
+
+		{route: "GET /doctors/", id: "listDoctors", summary: "List doctors", desc: "Every user reads the whole directory. Newest first.",
+			params: paged(search("the name, specialization or city"),
+				queryParam("specialization", "Specialization.", enumOf("", models.Specializations)),
+				city, flag("is_available", "Availability."),
+				queryParam("min_experience", "Minimum years of experience.", openapi3.NewIntegerSchema().WithMin(0)),
+				queryParam("max_fee", "Maximum consultation fee.", openapi3.NewFloat64Schema().WithMin(0))),
+			response: "DoctorPage", errors: []int{400, 404}},
+		{route: "POST /doctors/", id: "createDoctor", summary: "Create a doctor", desc: "A taken email or license number is a 400 on that field.",
+			body: "DoctorCreate", status: 201, response: "DoctorResponse"},
+
+		{route: "GET /mappings/", id: "listMappings", summary: "List the mappings of your patients", desc: "Newest first.",
+			params: paged(queryParam("patient_id", "Patient id.", idSchema()), queryParam("doctor_id", "Doctor id.", idSchema()),
+				statusOf("Mapping status."), search("the patient's or the doctor's name")),
+			response: "MappingPage", errors: []int{400, 404}},
+		{route: "POST /mappings/", id: "createMapping", summary: "Assign a doctor to a patient",
+			desc: "The patient must be yours (404 otherwise); a pair already mapped is a 400 on doctor.",
+			body: "MappingCreate", status: 201, response: "MappingResponse", errors: []int{404}},
+		{route: "GET /mappings/{patient_id}/", id: "doctorsOfPatient", summary: "The doctors of a patient",
+			params: openapi3.Parameters{param("path", "patient_id", "Patient id (one of yours).", idSchema()),
+				statusOf("Only mappings of this status.")},
+			response: "PatientDoctorsResponse", errors: []int{400, 404}},
+		{route: "GET /mappings/detail/{id}/", id: "getMapping", summary: "Get a mapping", params: mappingID,
+			response: "MappingResponse", errors: []int{404}},
+		{route: "PATCH /mappings/detail/{id}/", id: "updateMapping", summary: "Update a mapping", params: mappingID,
+			body: "MappingPatch", response: "MappingResponse", errors: []int{404}},
+		{route: "DELETE /mappings/detail/{id}/", id: "deleteMapping", summary: "Remove a doctor from a patient", params: mappingID,
+			response: "EmptyResponse", errors: []int{404}},
+
+		{route: "GET /audit/", id: "listAuditEvents", summary: "Read the audit trail",
+			desc: "Superusers only (403 for anyone else). Every read and change of a patient or mapping, and every sign-in, newest first. Events name records and fields, never values.",
+			params: paged(queryParam("user_id", "The acting user's id.", idSchema()),
+				queryParam("record_type", "Kind of record.", enumOf("", models.AuditRecordTypes)),
+				queryParam("record_id", "Record id (with record_type: that record).", idSchema()),
+				queryParam("action", "What was done.", enumOf("", models.AuditActions)),
+				queryParam("since", "Events at or after this time (RFC 3339).", openapi3.NewDateTimeSchema()),
+				queryParam("until", "Events before this time (RFC 3339); not before since.", openapi3.NewDateTimeSchema())),
+			response: "AuditEventPage", errors: []int{400, 403, 404}},
+
+		{route: "GET /schema/", id: "schema", summary: "This OpenAPI document", public: true,
+			raw: openapi3.NewResponse().WithDescription("OpenAPI 3.1 JSON").WithJSONSchema(openapi3.NewObjectSchema())},
+		{route: "GET /docs/", id: "docs", summary: "This reference as an HTML page", public: true,
+			raw: openapi3.NewResponse().WithDescription("HTML").
+				WithContent(openapi3.NewContentWithSchema(openapi3.NewStringSchema(), []string{"text/html"}))},
 	}
-	responses := obj{}
+	ownerOnly := "Only its creator may change a doctor (403 for others)."
+	ops = append(ops, recordOps("/patients/{id}/", "Patient", "", "Its mappings go with it.", []int{404})...)
+	return append(ops, recordOps("/doctors/{id}/", "Doctor", ownerOnly,
+		"Only its creator may delete a doctor, and only while no other account's patient is assigned to it (409; a superuser may); its mappings go with it.",
+		[]int{403, 404}, 409)...)
+}
+
+func document() *openapi3.T {
+	paths := openapi3.NewPaths()
+	for _, o := range operations() {
+		method, path, _ := strings.Cut(o.route, " ")
+		if paths.Value(path) == nil {
+			paths.Set(path, &openapi3.PathItem{})
+		}
+		paths.Value(path).SetOperation(method, o.build())
+	}
+	responses := openapi3.ResponseBodies{}
 	for s, d := range errorDescriptions {
-		responses[strconv.Itoa(s)] = obj{"description": d, "content": jsonContent(ref("Error"))}
+		responses[strconv.Itoa(s)] = &openapi3.ResponseRef{Value: openapi3.NewResponse().WithDescription(d).WithJSONSchemaRef(ref("Error"))}
 	}
-	return obj{
-		"openapi":           "3.1.0",
-		"jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
-		"info": obj{
-			"title":   "Healthcare REST API",
-			"version": "1.0.0",
-			"description": "Patients, doctors and their assignments. Every answer is an envelope " +
-				"{success, message, data}; a failure is {success: false, message, errors?}. Lists are " +
-				"paginated ({count, next, previous, results} in data). Send the access token from " +
-				"register or login as Authorization: Bearer <access>. Paths work with and without the trailing slash.",
+	tag := func(name, desc string) *openapi3.Tag { return &openapi3.Tag{Name: name, Description: desc} }
+	return &openapi3.T{
+		OpenAPI:           "3.1.0",
+		JSONSchemaDialect: "https://spec.openapis.org/oas/3.1/dialect/base",
+		Info: &openapi3.Info{
+			Title:       "Healthcare REST API",
+			Version:     "1.0.0",
+			Description: "Patients, doctors and their assignments. Every answer is an envelope {success, message, data}; a failure is {success: false, message, errors?}. Lists are paginated ({count, next, previous, results} in data). Send the access token from register or login as Authorization: Bearer <access>. Paths work with and without the trailing slash.",
 		},
-		"servers":  []obj{{"url": "/api", "description": "This server"}},
-		"security": []obj{{"bearerAuth": []string{}}},
-		"tags": []obj{
-			{"name": "auth", "description": "Accounts and JWT tokens."},
-			{"name": "patients", "description": "Your patients: only you (and superusers) see them."},
-			{"name": "doctors", "description": "The shared doctor directory: everyone reads, the creator changes."},
-			{"name": "mappings", "description": "Doctors assigned to your patients."},
-			{"name": "audit", "description": "The audit trail, for superusers."},
-			{"name": "meta", "description": "This document."},
+		Servers:  openapi3.Servers{{URL: "/api", Description: "This server"}},
+		Security: openapi3.SecurityRequirements{{"bearerAuth": []string{}}},
+		Tags: openapi3.Tags{
+			tag("auth", "Accounts and JWT tokens."),
+			tag("patients", "Your patients: only you (and superusers) see them."),
+			tag("doctors", "The shared doctor directory: everyone reads, the creator changes."),
+			tag("mappings", "Doctors assigned to your patients."),
+			tag("audit", "The audit trail, for superusers."),
+			tag("meta", "This document."),
 		},
-		"paths": paths,
-		"components": obj{
-			"securitySchemes": obj{"bearerAuth": obj{"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
-			"schemas":         schemas(),
-			"responses":       responses,
+		Paths: paths,
+		Components: &openapi3.Components{
+			SecuritySchemes: openapi3.SecuritySchemes{"bearerAuth": &openapi3.SecuritySchemeRef{
+				Value: &openapi3.SecurityScheme{Type: "http", Scheme: "bearer", BearerFormat: "JWT"}}},
+			Schemas:   schemas(),
+			Responses: responses,
 		},
 	}
 }
 
-// openAPIJSON is the document, encoded once.
-var openAPIJSON = sync.OnceValue(func() []byte {
-	b, err := json.MarshalIndent(document(), "", "  ")
-	if err != nil {
-		panic("rest: encode OpenAPI document: " + err.Error())
-	}
-	return b
-})
+// openAPIDoc is the document, built once; openAPIJSON is its encoding.
+var (
+	openAPIDoc  = sync.OnceValue(document)
+	openAPIJSON = sync.OnceValue(func() []byte {
+		b, err := json.MarshalIndent(openAPIDoc(), "", "  ")
+		if err != nil {
+			panic("rest: encode OpenAPI document: " + err.Error())
+		}
+		return b
+	})
+)
 
 // schema is GET /schema/: the OpenAPI document.
 func (h *Handler) schema(w http.ResponseWriter, r *http.Request) error {

@@ -4,6 +4,7 @@
 package apptest
 
 import (
+	"context"
 	"crypto/rand"
 	"log/slog"
 	"testing"
@@ -61,5 +62,20 @@ func New(tb testing.TB, db *bun.DB, o Options) *App {
 	svc := auth.NewService(store, signer, auth.Options{
 		Log: o.Log, Throttle: o.Throttle, Hasher: o.Hasher, SessionCache: o.SessionCache,
 	})
+	if database.IsPostgres(db) {
+		// As the server does: hear other nodes' changes, which also lets
+		// the session cache work.
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { n.Listen(ctx, db, o.Log); close(done) }()
+		tb.Cleanup(func() { cancel(); <-done })
+		deadline := time.Now().Add(10 * time.Second)
+		for !n.Connected() {
+			if time.Now().After(deadline) {
+				tb.Fatal("change notifications did not connect")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
 	return &App{DB: db, Store: store, Audit: trail, Auth: svc, Cipher: cipher, Notifier: n, Log: o.Log}
 }

@@ -1,0 +1,205 @@
+package database_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/uptrace/bun"
+
+	"healthcare/database/dbtest"
+	"healthcare/internal/apptest"
+	"healthcare/models"
+)
+
+// recorder keeps the statements a query hook sees.
+type recorder struct {
+	mu sync.Mutex
+	on bool
+	qs []string
+}
+
+func (r *recorder) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+
+func (r *recorder) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.on && strings.HasPrefix(e.Query, "SELECT") {
+		r.qs = append(r.qs, e.Query)
+	}
+}
+
+// capture returns the SELECTs fn runs.
+func (r *recorder) capture(fn func()) []string {
+	r.mu.Lock()
+	r.on, r.qs = true, nil
+	r.mu.Unlock()
+	fn()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.on = false
+	return r.qs
+}
+
+// explain returns the plan PostgreSQL picks for q.
+func explain(t *testing.T, db *bun.DB, q string) string {
+	t.Helper()
+	rows, err := db.QueryContext(context.Background(), "EXPLAIN "+q)
+	if err != nil {
+		t.Fatalf("explain %s: %v", q, err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}
+
+// TestOwnerIndexPlans seeds two accounts, the second's rows all newer and
+// ten times as many, and checks that the first account's pages and counts
+// are planned on its owner index, not by walking the primary key past the
+// other account's rows or scanning the table: with statistics that match
+// the data, and with stale ones taken before the newer rows arrived (this
+// PostgreSQL runs without autovacuum, and production ones lag too).
+func TestOwnerIndexPlans(t *testing.T) {
+	if len(dbtest.Kinds(t)) < 2 {
+		t.Skip("plans are PostgreSQL's: set TEST_DATABASE_URL")
+	}
+	ctx := context.Background()
+	db := dbtest.Open(t, dbtest.Postgres)
+	app := apptest.New(t, db, apptest.Options{})
+	s := app.Store
+	old, newer := mustUser(t, s, "old@example.com"), mustUser(t, s, "new@example.com")
+	root := models.Viewer{UserID: newer.UserID + 1000, Superuser: true}
+	seed := func(owner int64, n int) {
+		t.Helper()
+		if _, err := db.ExecContext(ctx, `INSERT INTO patients (first_name, last_name, email, phone, date_of_birth, gender, city, is_active, created_by, created_at, updated_at)
+			SELECT 'F' || g, 'L' || g, 'p' || g || '@example.com', '+9198' || lpad(g::text, 8, '0'), DATE '1970-01-01' + (g % 10000),
+			       (ARRAY['M','F','O'])[1 + g % 3], (ARRAY['Mumbai','Pune'])[1 + g % 2], g % 10 <> 0, ?, now(), now()
+			FROM generate_series(1, ?) AS g`, owner, n); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO doctors (first_name, last_name, email, phone, specialization, qualification, license_number, experience_years, consultation_fee, is_available, created_at, updated_at)
+			VALUES ('D', 'D', ?, '+919800000000', 'OTHER', 'Q', ?, 1, 0, true, now(), now())`, "d"+itoa(owner)+"@example.com", "L"+itoa(owner)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO mappings (patient_id, doctor_id, status, created_by, created_at, updated_at)
+			SELECT p.id, (SELECT max(id) FROM doctors), (ARRAY['ACTIVE','INACTIVE','COMPLETED'])[1 + p.id % 3], p.created_by, now(), now()
+			FROM patients p WHERE p.created_by = ?`, owner); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO audit_events (occurred_at, user_id, action, record_type, record_id, records, fields, ip, user_agent, request_id)
+			SELECT now(), ?, 'read', 'patient', g, '{"patient":[' || g || ']}', '', '', '', '' FROM generate_series(1, ?) AS g`, owner, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := &recorder{}
+	db.AddQueryHook(rec)
+	female, active := models.GenderFemale, models.StatusActive
+	uid := old.UserID
+	lists := []struct {
+		name  string
+		index string // the owner index family every statement must use
+		// fresh: only with statistics that match the data. A filtered
+		// count under stale statistics is left to the planner, which may
+		// scan the table (see docs/performance.md).
+		fresh bool
+		run   func() error
+	}{
+		{"patients", "patients_owner", false, func() error {
+			_, err := s.Patients.List(ctx, old, models.PatientFilter{}, models.PageRequest{WithTotal: true})
+			return err
+		}},
+		{"patients_second_page", "patients_owner", false, func() error {
+			_, err := s.Patients.List(ctx, old, models.PatientFilter{}, models.PageRequest{After: models.Cursor(1500)})
+			return err
+		}},
+		{"patients_offset_page", "patients_owner", false, func() error {
+			_, err := s.Patients.List(ctx, old, models.PatientFilter{}, models.PageRequest{Offset: 1000})
+			return err
+		}},
+		{"patients_by_gender", "patients_owner", false, func() error {
+			_, err := s.Patients.List(ctx, old, models.PatientFilter{Gender: &female}, models.PageRequest{})
+			return err
+		}},
+		{"patients_by_gender_counted", "patients_owner", true, func() error {
+			_, err := s.Patients.List(ctx, old, models.PatientFilter{Gender: &female}, models.PageRequest{WithTotal: true})
+			return err
+		}},
+		{"mappings", "mappings_owner", false, func() error {
+			_, err := s.Mappings.List(ctx, old, models.MappingFilter{}, models.PageRequest{WithTotal: true})
+			return err
+		}},
+		{"mappings_by_status", "mappings_owner", false, func() error {
+			_, err := s.Mappings.List(ctx, old, models.MappingFilter{Status: &active}, models.PageRequest{})
+			return err
+		}},
+		{"mappings_by_status_counted", "mappings_owner", true, func() error {
+			_, err := s.Mappings.List(ctx, old, models.MappingFilter{Status: &active}, models.PageRequest{WithTotal: true})
+			return err
+		}},
+		{"audit_of_one_account", "audit_events_user_idx", false, func() error {
+			_, err := app.Audit.List(ctx, root, models.AuditFilter{UserID: &uid}, models.PageRequest{WithTotal: true})
+			return err
+		}},
+	}
+	check := func(fresh bool) func(t *testing.T) {
+		return func(t *testing.T) {
+			for _, l := range lists {
+				if l.fresh && !fresh {
+					continue
+				}
+				t.Run(l.name, func(t *testing.T) {
+					var err error
+					qs := rec.capture(func() { err = l.run() })
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(qs) == 0 {
+						t.Fatal("no statement")
+					}
+					for _, q := range qs {
+						plan := explain(t, db, q)
+						if !strings.Contains(plan, l.index) || strings.Contains(plan, "Seq Scan on patients") ||
+							strings.Contains(plan, "Seq Scan on mappings") || strings.Contains(plan, "Seq Scan on audit_events") ||
+							strings.Contains(plan, "Backward using patients_pkey") || strings.Contains(plan, "Backward using mappings_pkey") ||
+							strings.Contains(plan, "audit_events_pkey") {
+							t.Errorf("%s\nplanned as\n%s", q, plan)
+						}
+					}
+				})
+			}
+		}
+	}
+
+	seed(old.UserID, 3000)
+	if _, err := db.ExecContext(ctx, "VACUUM ANALYZE"); err != nil {
+		t.Fatal(err)
+	}
+	// The statistics now say the old account owns everything.
+	seed(newer.UserID, 30000)
+	t.Run("stale_statistics", check(false))
+	if _, err := db.ExecContext(ctx, "VACUUM ANALYZE"); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("fresh_statistics", check(true))
+}
+
+func itoa(n int64) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			return string(b[i:])
+		}
+	}
+}
