@@ -57,6 +57,11 @@ type config struct {
 	HashWorkers    int           // concurrent password hashes; 0: one per CPU
 	HashQueue      int           // requests waiting for a hash; 0: 16 per worker
 	SessionCache   time.Duration // how long a session's state is reused; negative: never
+	ReplicaURL     string        // DATABASE_REPLICA_URL: a standby for reads that may be stale
+	MetricsAddr    string        // METRICS_ADDR: host:port of /metrics (and pprof); empty: off
+	Pprof          bool          // PPROF: /debug/pprof/ on the metrics address
+	OTLPEndpoint   string        // OTEL_EXPORTER_OTLP_ENDPOINT: export traces there; empty: off
+	ServiceName    string        // OTEL_SERVICE_NAME: service.name of the spans
 
 	// db holds the Django-style DB_* variables; loadConfig turns them into
 	// DatabaseURL when DB_NAME is set and DATABASE_URL is not.
@@ -87,11 +92,12 @@ const (
 	groupHTTP      = "HTTP"
 	groupTokens    = "Tokens and throttling"
 	groupGraphQL   = "GraphQL"
+	groupObserve   = "Metrics, tracing and profiling"
 	groupLogging   = "Logging and debugging"
 	groupSuperuser = "createsuperuser --noinput (read from the process environment only, not from .env)"
 )
 
-var groupOrder = []string{groupDatabase, groupDjangoDB, groupKeys, groupHTTP, groupTokens, groupGraphQL, groupLogging, groupSuperuser}
+var groupOrder = []string{groupDatabase, groupDjangoDB, groupKeys, groupHTTP, groupTokens, groupGraphQL, groupObserve, groupLogging, groupSuperuser}
 
 const (
 	sslModes        = "disable, allow, prefer, require, verify-ca, verify-full"
@@ -109,6 +115,9 @@ var settings = []setting{
 	{Name: "DATABASE_URL", Group: groupDatabase, Shown: "embedded SQLite",
 		Help:  "postgres://user:pass@host:5432/db?sslmode=verify-full; wins over DB_*",
 		parse: parseDatabaseURL},
+	{Name: "DATABASE_REPLICA_URL", Group: groupDatabase, Shown: "none",
+		Help:  "postgres:// URL of a streaming standby: reads that may be a moment stale go there (never a recent writer's); down: the primary",
+		parse: parseReplicaURL},
 	{Name: "SQLITE_PATH", Group: groupDatabase, Default: "healthcare.db",
 		Help:  "the embedded database file (generated keys are kept beside it as .secret and .fieldkey)",
 		parse: text(func(c *config) *string { return &c.SQLitePath })},
@@ -238,6 +247,19 @@ var settings = []setting{
 	{Name: "GRAPHQL_WS_IDLE_TIMEOUT", Group: groupGraphQL, Default: "5m",
 		Help:  "a websocket with no running subscription for this long is closed (Go duration; 0 is refused)",
 		parse: duration(func(c *config) *time.Duration { return &c.Subscriptions.IdleTimeout })},
+
+	{Name: "METRICS_ADDR", Group: groupObserve, Shown: "off",
+		Help:  "host:port to serve Prometheus /metrics on, apart from the API port (127.0.0.1:9090); empty: no metrics endpoint",
+		parse: parseMetricsAddr},
+	{Name: "PPROF", Group: groupObserve, Default: "false",
+		Help:  "true: serve Go's profiler at /debug/pprof/ on METRICS_ADDR (never on the API port)",
+		parse: boolean(func(c *config) *bool { return &c.Pprof })},
+	{Name: "OTEL_EXPORTER_OTLP_ENDPOINT", Group: groupObserve, Shown: "off",
+		Help:  "http(s)://collector:4318: export OpenTelemetry traces over OTLP/HTTP; the other OTEL_* variables are read from the environment",
+		parse: parseOTLPEndpoint},
+	{Name: "OTEL_SERVICE_NAME", Group: groupObserve, Default: "healthcare",
+		Help:  "service.name of the traces",
+		parse: text(func(c *config) *string { return &c.ServiceName })},
 
 	{Name: "LOG_FORMAT", Group: groupLogging, Default: "text",
 		Help:  "text, or json for machines",
@@ -447,6 +469,48 @@ func parseDatabaseURL(c *config, v string) error {
 	if m := u.Query().Get("sslmode"); m != "" && !slices.Contains(strings.Split(sslModes, ", "), m) {
 		return fmt.Errorf("sslmode %q is not one of %s", m, sslModes)
 	}
+	return nil
+}
+
+func parseReplicaURL(c *config, v string) error {
+	if v == "" {
+		return nil
+	}
+	var probe config
+	if err := parseDatabaseURL(&probe, v); err != nil {
+		return err
+	}
+	c.ReplicaURL = v
+	return nil
+}
+
+func parseMetricsAddr(c *config, v string) error {
+	if v == "" {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port (127.0.0.1:9090, [::1]:9090, :9090)", v)
+	}
+	if host != "" && host != "localhost" && net.ParseIP(host) == nil {
+		return fmt.Errorf("%q: the host must be an IP address (or empty for every interface)", v)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("%q: the port must be a whole number from 1 to 65535", v)
+	}
+	c.MetricsAddr = v
+	return nil
+}
+
+func parseOTLPEndpoint(c *config, v string) error {
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return errors.New("must be an http:// or https:// URL, e.g. http://127.0.0.1:4318") // may hold a token
+	}
+	c.OTLPEndpoint = v
 	return nil
 }
 

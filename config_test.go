@@ -73,6 +73,13 @@ var settingCases = map[string]struct {
 	"GRAPHQL_WS_IDLE_TIMEOUT":   {"90s", func(c *config) bool { return c.Subscriptions.IdleTimeout == 90*time.Second }, "-1m"},
 	"LOG_FORMAT":                {"json", func(c *config) bool { return c.LogFormat == "json" }, "xml"},
 	"LOG_LEVEL":                 {"debug", func(c *config) bool { return c.LogLevel == slog.LevelDebug }, "loud"},
+
+	// Metrics, tracing and the read replica.
+	"DATABASE_REPLICA_URL":        {"postgres://u@standby:5432/x", func(c *config) bool { return c.ReplicaURL == "postgres://u@standby:5432/x" }, "standby:5432"},
+	"METRICS_ADDR":                {"127.0.0.1:9090", func(c *config) bool { return c.MetricsAddr == "127.0.0.1:9090" }, "9090"},
+	"PPROF":                       {"true", func(c *config) bool { return c.Pprof }, "sometimes"},
+	"OTEL_EXPORTER_OTLP_ENDPOINT": {"http://127.0.0.1:4318", func(c *config) bool { return c.OTLPEndpoint == "http://127.0.0.1:4318" }, "collector:4317"},
+	"OTEL_SERVICE_NAME":           {"clinic-api", func(c *config) bool { return c.ServiceName == "clinic-api" }, ""},
 }
 
 func TestEverySettingIsRead(t *testing.T) {

@@ -7,25 +7,29 @@ import (
 	"strings"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/go-chi/cors"
 
 	"healthcare/admin"
 	"healthcare/graph"
+	"healthcare/observe"
 	"healthcare/playground"
 	"healthcare/rest"
 	"healthcare/web"
 )
 
 // routes builds the server's handler: the middleware every request passes
-// through (request id, where it comes from, access log, last-resort
-// recovery, body limit, timeout, CORS), then a dispatch by path to each
+// through (request id, metrics and the request's span, where it comes
+// from, access log, last-resort recovery, body limit, timeout, CORS), then
+// a dispatch by path to each
 // adapter, which owns its headers, its error bodies, its 404s and 405s
 // (for every method, even ones no router knows) and its recovery.
 func (a *app) routes() http.Handler {
 	mws := chi.Middlewares{
 		middleware.RequestID,
+		observe.HTTP(a.metrics, a.tracing),
 		web.RequestInfo(web.Origin{TrustProxy: a.cfg.TrustProxy, PublicURL: a.cfg.PublicURL}),
 		accessLog(a.log),
 		recoverer(a.log),
@@ -49,6 +53,7 @@ func (a *app) routes() http.Handler {
 	gql := graph.NewHandler(graph.Options{
 		Store: a.store, Auth: a.auth, Audit: a.audit, Log: a.log, Introspection: a.cfg.Introspection, Debug: a.cfg.Debug,
 		Limits: a.cfg.GraphQLLimits, Subscriptions: subs,
+		Extensions: []graphql.HandlerExtension{observe.GraphQL(a.metrics, a.tracing)},
 	})
 	pg := playground.Handler("Healthcare GraphQL", "/graphql")
 	mux.Handle("/graphql", web.Headers(web.APIPolicy, "")(a.auth.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -84,7 +89,7 @@ func (a *app) routes() http.Handler {
 	})
 	root.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
 		if err := a.store.Ping(r.Context()); err != nil {
-			a.log.Warn("readiness: database does not answer", "err", err)
+			a.log.WarnContext(r.Context(), "readiness: database does not answer", "err", err)
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "unreachable"})
 			return
 		}
@@ -96,7 +101,7 @@ func (a *app) routes() http.Handler {
 	root.NotFound(notFound)
 	root.MethodNotAllowed(notAllowed)
 	mux.Handle("/", root)
-	return mws.Handler(mux)
+	return mws.Handler(observe.MuxPattern(mux))
 }
 
 // mount serves h, a router of its own, at prefix: h sees the whole path,
@@ -153,6 +158,7 @@ func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
 				slog.String("request_id", middleware.GetReqID(r.Context())),
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
+				slog.String("route", observe.Route(r.Context())),
 				slog.Int("status", status),
 				slog.Int("bytes", ww.BytesWritten()),
 				slog.Duration("duration", time.Since(start)),

@@ -40,6 +40,7 @@ import (
 	"healthcare/audit"
 	"healthcare/auth"
 	"healthcare/database"
+	"healthcare/observe"
 	"healthcare/web"
 )
 
@@ -65,6 +66,9 @@ type app struct {
 	// connections (GraphQL subscriptions) end then, since Shutdown does not
 	// wait for them. nil in tests that serve routes() themselves.
 	stopping chan struct{}
+	replica  *database.Replica // nil without DATABASE_REPLICA_URL
+	metrics  *observe.Metrics
+	tracing  *observe.Tracing // nil: off
 }
 
 func run(ctx context.Context, args []string) error {
@@ -124,7 +128,7 @@ func runWith(ctx context.Context, args []string, env func(string) (string, bool)
 	if err != nil {
 		return err
 	}
-	defer a.db.Close()
+	defer a.close()
 	switch cmd {
 	case "migrate":
 		return nil
@@ -153,10 +157,13 @@ func runWith(ctx context.Context, args []string, env func(string) (string, bool)
 
 func newLogger(cfg *config) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
 	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+		h = slog.NewJSONHandler(os.Stderr, opts)
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	// Every line logged with a request's context names the request (and
+	// its trace).
+	return slog.New(observe.LogHandler(h))
 }
 
 // open connects to the database, applies migrations and wires the stores;
@@ -190,27 +197,36 @@ func open(ctx context.Context, cfg *config, log *slog.Logger, withSecret bool) (
 		log.Info("migrations applied", "names", applied)
 	}
 	a := &app{cfg: cfg, log: log, db: db, cipher: fc, notifier: database.NewNotifier(database.IsPostgres(db))}
+	if err := a.observe(ctx, withSecret); err != nil {
+		a.close()
+		return nil, err
+	}
 	a.audit = audit.New(db, log)
-	a.store = database.New(db, database.Options{Auditor: a.audit, Cipher: fc, Notifier: a.notifier})
+	a.audit.SetObserver(a.metrics)
+	a.metrics.WatchAudit(a.audit)
+	a.store = database.New(db, database.Options{Auditor: a.audit, Cipher: fc, Notifier: a.notifier, Replica: a.replica})
 	if withSecret {
 		signer, err := auth.NewSigner([]byte(cfg.SecretKey), cfg.AccessTTL, cfg.RefreshTTL)
 		if err != nil {
-			db.Close()
+			a.close()
 			return nil, err
 		}
 		throttle := cfg.Throttle
 		throttle.Counter = database.NewRateLimitStore(db)
+		throttle.OnLimit = a.metrics.ThrottleHit
 		if cfg.RedisURL != "" {
 			opts, err := redis.ParseURL(cfg.RedisURL)
 			if err != nil {
-				db.Close()
+				a.close()
 				return nil, fmt.Errorf("REDIS_URL: %w", err)
 			}
 			throttle.Counter = auth.RedisCounter{Client: redis.NewClient(opts)}
 			log.Info("throttling counters: Redis")
 		}
+		hasher := auth.NewHasher(cfg.HashWorkers, cfg.HashQueue)
+		a.metrics.WatchHasher(hasher)
 		a.auth = auth.NewService(a.store, signer, auth.Options{
-			Log: log, Throttle: &throttle, Hasher: auth.NewHasher(cfg.HashWorkers, cfg.HashQueue),
+			Log: log, Throttle: &throttle, Hasher: hasher,
 			SessionCache: cfg.SessionCache,
 		})
 	}
@@ -230,8 +246,16 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
 	a.log.Info("listening", "addr", ln.Addr().String(), "graphql", "/graphql", "rest", "/api/", "admin", "/admin/")
+	stopMetrics, err := a.serveMetrics(ctx)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	go a.purgeTokens(ctx)
 	go a.notifier.Listen(ctx, a.db, a.log)
+	if a.replica != nil {
+		go a.replica.Watch(ctx, time.Second)
+	}
 	sealed := make(chan struct{})
 	go func() { a.audit.RunSealer(ctx, time.Second, a.log); close(sealed) }()
 	defer func() { <-sealed }()

@@ -349,7 +349,9 @@ func (a *Trail) RunSealer(ctx context.Context, every time.Duration, log *slog.Lo
 		log = slog.Default()
 	}
 	seal := func(ctx context.Context) {
+		start := time.Now()
 		n, err := a.Seal(ctx)
+		a.sealed(n, start, err)
 		if err != nil {
 			if ctx.Err() == nil {
 				log.WarnContext(ctx, "audit seal failed", "err", err)

@@ -36,6 +36,8 @@ type Trail struct {
 	grace time.Duration
 	// commits writes reads' events, many requests to a statement.
 	commits *committer
+	// obs hears commits and seals (metrics); nil: no one.
+	obs Observer
 }
 
 var _ database.Auditor = (*Trail)(nil)
@@ -100,7 +102,10 @@ func (t *Trail) Record(ctx context.Context, tx bun.IDB, e models.AuditEntry) err
 func (t *Trail) insert(rows [][]byte) error {
 	ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
 	defer cancel()
-	if err := insertRows(ctx, t.db, rows...); err != nil {
+	start := time.Now()
+	err := insertRows(ctx, t.db, rows...)
+	t.committed(len(rows), start, err)
+	if err != nil {
 		return fmt.Errorf("append audit events: %w", database.Translate(err))
 	}
 	return nil

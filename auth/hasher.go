@@ -18,6 +18,7 @@ import (
 type Hasher struct {
 	slots   chan struct{}
 	waiting atomic.Int64
+	refused atomic.Uint64 // requests answered errBusy (for metrics)
 	queue   int64
 	maxWait time.Duration
 }
@@ -49,6 +50,7 @@ func (h *Hasher) do(ctx context.Context, f func()) error {
 	default:
 		if h.waiting.Add(1) > h.queue {
 			h.waiting.Add(-1)
+			h.refused.Add(1)
 			return errBusy
 		}
 		t := time.NewTimer(h.maxWait)
@@ -58,6 +60,7 @@ func (h *Hasher) do(ctx context.Context, f func()) error {
 			t.Stop()
 		case <-t.C:
 			h.waiting.Add(-1)
+			h.refused.Add(1)
 			return errBusy
 		case <-ctx.Done():
 			h.waiting.Add(-1)

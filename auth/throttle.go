@@ -86,6 +86,10 @@ type Throttle struct {
 	Register Rate // registrations per network
 	// MaxDelay bounds the slowdown past Account.
 	MaxDelay time.Duration
+	// OnLimit, if set, is told of every attempt a limit refused or slowed
+	// down, by the limit's name (LimitPair, LimitNetwork, LimitAccount,
+	// LimitRegister), for metrics.
+	OnLimit func(ctx context.Context, limit string)
 }
 
 // DefaultThrottle returns the default limits over c: 10 failures per
@@ -171,9 +175,11 @@ func (t *Throttle) attempt(ctx context.Context, email string) (done func(ok bool
 			continue
 		}
 		if i < 2 {
+			t.limited(ctx, limitNames[i])
 			return nop, refuse(reset)
 		}
 		// The account's budget: slow down, do not lock.
+		t.limited(ctx, LimitAccount)
 		delay = min(t.MaxDelay, time.Duration(n-h.rate.N)*200*time.Millisecond)
 	}
 	if delay > 0 {
@@ -205,6 +211,7 @@ func (t *Throttle) register(ctx context.Context) error {
 			return err
 		}
 		if n >= t.Network.N {
+			t.limited(ctx, LimitNetwork)
 			return refuse(reset)
 		}
 	}
@@ -216,6 +223,7 @@ func (t *Throttle) register(ctx context.Context) error {
 		return err
 	}
 	if n > t.Register.N {
+		t.limited(ctx, LimitRegister)
 		return refuse(reset)
 	}
 	return nil

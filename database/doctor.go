@@ -22,11 +22,23 @@ const doctorSearch = `lower(d.first_name || ' ' || d.last_name || ' ' || d.speci
 
 // Get returns the doctor id, or NotFound.
 func (ds *DoctorStore) Get(ctx context.Context, v models.Viewer, id int64) (*models.Doctor, error) {
+	return ds.get(ctx, v, id, true)
+}
+
+// get is Get; stale lets the read go to the replica (readVia), which a
+// read before a write must not.
+func (ds *DoctorStore) get(ctx context.Context, v models.Viewer, id int64, stale bool) (*models.Doctor, error) {
 	if err := requireViewer(v); err != nil {
 		return nil, err
 	}
 	d := new(models.Doctor)
-	err := ds.s.db.NewSelect().Model(d).Where("d.id = ?", id).Scan(ctx)
+	read := func(db bun.IDB) error { return db.NewSelect().Model(d).Where("d.id = ?", id).Scan(ctx) }
+	var err error
+	if stale {
+		err = ds.s.readVia(ctx, v, read)
+	} else {
+		err = read(ds.s.db)
+	}
 	return d, notFound(err, "Doctor")
 }
 
@@ -36,7 +48,9 @@ func (ds *DoctorStore) ByIDs(ctx context.Context, v models.Viewer, ids []int64) 
 		return nil, err
 	}
 	var list []*models.Doctor
-	if err := ds.s.db.NewSelect().Model(&list).Where("d.id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+	if err := ds.s.readVia(ctx, v, func(db bun.IDB) error {
+		return db.NewSelect().Model(&list).Where("d.id IN (?)", bun.In(ids)).Scan(ctx)
+	}); err != nil {
 		return nil, translate(err)
 	}
 	out := make(map[int64]*models.Doctor, len(list))
@@ -68,7 +82,17 @@ func (ds *DoctorStore) List(ctx context.Context, v models.Viewer, f models.Docto
 	if err := models.CheckSearch("search", f.Search); err != nil {
 		return nil, err
 	}
-	return list[*models.Doctor](ctx, ds.s.db, pr, listSpec{idCol: "d.id", sorts: doctorSorts}, func(q *bun.SelectQuery) *bun.SelectQuery {
+	var page *models.Page[*models.Doctor]
+	err := ds.s.readVia(ctx, v, func(db bun.IDB) (err error) {
+		page, err = list[*models.Doctor](ctx, db, pr, listSpec{idCol: "d.id", sorts: doctorSorts}, doctorFilter(f))
+		return err
+	})
+	return page, err
+}
+
+// doctorFilter selects the doctors matching f.
+func doctorFilter(f models.DoctorFilter) func(q *bun.SelectQuery) *bun.SelectQuery {
+	return func(q *bun.SelectQuery) *bun.SelectQuery {
 		if f.Search != "" {
 			q = q.Where(doctorSearch, likePattern(f.Search))
 		}
@@ -88,7 +112,7 @@ func (ds *DoctorStore) List(ctx context.Context, v models.Viewer, f models.Docto
 			q = q.Where("d.consultation_fee <= ?", *f.MaxFee)
 		}
 		return q
-	})
+	}
 }
 
 // Create validates in and stores a doctor created by the viewer. A taken
@@ -108,13 +132,14 @@ func (ds *DoctorStore) Create(ctx context.Context, v models.Viewer, in models.Do
 	if _, err := ds.s.db.NewInsert().Model(d).Returning("id").Exec(ctx); err != nil {
 		return nil, translate(err)
 	}
+	ds.s.publish(Change{Kind: ChangeDoctor, Op: OpCreate, ID: d.ID, Owner: v.UserID})
 	return d, nil
 }
 
 // editable returns the doctor id if the viewer may change it: NotFound if
 // it does not exist, Forbidden if it is another user's entry.
 func (ds *DoctorStore) editable(ctx context.Context, v models.Viewer, id int64) (*models.Doctor, error) {
-	d, err := ds.Get(ctx, v, id)
+	d, err := ds.get(ctx, v, id, false)
 	if err != nil {
 		return nil, err
 	}
@@ -157,6 +182,7 @@ func (ds *DoctorStore) update(ctx context.Context, v models.Viewer, id int64, in
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil, nil, models.NotFound("Doctor")
 	}
+	ds.s.publish(Change{Kind: ChangeDoctor, Op: OpUpdate, ID: d.ID, Owner: v.UserID})
 	return d, changed, nil
 }
 
@@ -201,6 +227,7 @@ func (ds *DoctorStore) Delete(ctx context.Context, v models.Viewer, id int64) er
 		if n, _ := res.RowsAffected(); n == 0 {
 			return models.NotFound("Doctor")
 		}
+		tx.publish(Change{Kind: ChangeDoctor, Op: OpDelete, ID: id, Owner: v.UserID})
 		refs := make([]models.AuditRef, len(mappings))
 		for i, m := range mappings {
 			refs[i] = models.AuditRef{Type: models.AuditMapping, ID: m.ID}

@@ -65,7 +65,7 @@ func (ms *MappingStore) open(list []*models.Mapping) error {
 // Get returns the mapping id, with its patient and doctor, if the viewer
 // sees its patient; else NotFound.
 func (ms *MappingStore) Get(ctx context.Context, v models.Viewer, id int64) (*models.Mapping, error) {
-	m, err := ms.load(ctx, v, id)
+	m, err := ms.loadFrom(ctx, v, id, true)
 	if err != nil {
 		return nil, err
 	}
@@ -75,13 +75,25 @@ func (ms *MappingStore) Get(ctx context.Context, v models.Viewer, id int64) (*mo
 	return m, nil
 }
 
-// load is Get without the audit event.
+// load is Get without the audit event, from the primary.
 func (ms *MappingStore) load(ctx context.Context, v models.Viewer, id int64) (*models.Mapping, error) {
+	return ms.loadFrom(ctx, v, id, false)
+}
+
+// loadFrom is load; stale lets the read go to the replica (readVia).
+func (ms *MappingStore) loadFrom(ctx context.Context, v models.Viewer, id int64, stale bool) (*models.Mapping, error) {
 	if err := requireViewer(v); err != nil {
 		return nil, err
 	}
 	m := new(models.Mapping)
-	if err := withParties(ms.s.db.NewSelect().Model(m), v).Where("m.id = ?", id).Scan(ctx); err != nil {
+	read := func(db bun.IDB) error { return withParties(db.NewSelect().Model(m), v).Where("m.id = ?", id).Scan(ctx) }
+	var err error
+	if stale {
+		err = ms.s.readVia(ctx, v, read)
+	} else {
+		err = read(ms.s.db)
+	}
+	if err != nil {
 		return nil, notFound(err, "Mapping")
 	}
 	return m, ms.open([]*models.Mapping{m})
@@ -93,7 +105,9 @@ func (ms *MappingStore) ByIDs(ctx context.Context, v models.Viewer, ids []int64)
 		return nil, err
 	}
 	var list []*models.Mapping
-	if err := withParties(ms.s.db.NewSelect().Model(&list), v).Where("m.id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+	if err := ms.s.readVia(ctx, v, func(db bun.IDB) error {
+		return withParties(db.NewSelect().Model(&list), v).Where("m.id IN (?)", bun.In(ids)).Scan(ctx)
+	}); err != nil {
 		return nil, translate(err)
 	}
 	if err := ms.open(list); err != nil {
@@ -141,7 +155,26 @@ func (ms *MappingStore) List(ctx context.Context, v models.Viewer, f models.Mapp
 	if err := models.CheckSearch("search", f.Search); err != nil {
 		return nil, err
 	}
-	page, err := list[*models.Mapping](ctx, ms.s.db, pr, mappingList(v), func(q *bun.SelectQuery) *bun.SelectQuery {
+	var page *models.Page[*models.Mapping]
+	err := ms.s.readVia(ctx, v, func(db bun.IDB) (err error) {
+		page, err = list[*models.Mapping](ctx, db, pr, mappingList(v), mappingFilter(v, f))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := ms.open(page.Items); err != nil {
+		return nil, err
+	}
+	if err := ms.s.read(ctx, v, mappingRefs(page.Items, true)...); err != nil {
+		return nil, err
+	}
+	return page, nil
+}
+
+// mappingFilter scopes a list of mappings to the viewer's patients and to f.
+func mappingFilter(v models.Viewer, f models.MappingFilter) func(q *bun.SelectQuery) *bun.SelectQuery {
+	return func(q *bun.SelectQuery) *bun.SelectQuery {
 		q = withParties(q, v)
 		if f.PatientID != nil {
 			q = q.Where("m.patient_id = ?", *f.PatientID)
@@ -157,33 +190,25 @@ func (ms *MappingStore) List(ctx context.Context, v models.Viewer, f models.Mapp
 			q = q.Where(mappingSearch, pat, pat)
 		}
 		return q
-	})
-	if err != nil {
-		return nil, err
 	}
-	if err := ms.open(page.Items); err != nil {
-		return nil, err
-	}
-	if err := ms.s.read(ctx, v, mappingRefs(page.Items, true)...); err != nil {
-		return nil, err
-	}
-	return page, nil
 }
 
 // ForPatient returns the mappings of the patient id (with the given status,
 // if any), newest first, each with its doctor: NotFound if the viewer may
 // not see the patient.
 func (ms *MappingStore) ForPatient(ctx context.Context, v models.Viewer, patientID int64, status *models.MappingStatus) (*models.Patient, []*models.Mapping, error) {
-	p, err := ms.s.Patients.load(ctx, v, patientID)
+	p, err := ms.s.Patients.loadFrom(ctx, v, patientID, true)
 	if err != nil {
 		return nil, nil, err
 	}
 	list := []*models.Mapping{}
-	q := ms.s.db.NewSelect().Model(&list).Relation("Doctor").Where("m.patient_id = ?", patientID).OrderExpr("m.id DESC")
-	if status != nil {
-		q = q.Where("m.status = ?", *status)
-	}
-	if err := q.Scan(ctx); err != nil {
+	if err := ms.s.readVia(ctx, v, func(db bun.IDB) error {
+		q := db.NewSelect().Model(&list).Relation("Doctor").Where("m.patient_id = ?", patientID).OrderExpr("m.id DESC")
+		if status != nil {
+			q = q.Where("m.status = ?", *status)
+		}
+		return q.Scan(ctx)
+	}); err != nil {
 		return nil, nil, translate(err)
 	}
 	for _, m := range list {
@@ -240,7 +265,7 @@ func (ms *MappingStore) Create(ctx context.Context, v models.Viewer, in models.M
 	if err != nil {
 		return nil, err
 	}
-	d, err := ms.s.Doctors.Get(ctx, v, *in.DoctorID)
+	d, err := ms.s.Doctors.get(ctx, v, *in.DoctorID, false)
 	if err != nil {
 		return nil, err
 	}

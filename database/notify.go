@@ -21,6 +21,7 @@ const (
 	ChangeMapping = "mapping"
 	ChangeUser    = "user"    // an account's flags or password changed
 	ChangeSession = "session" // a session was revoked
+	ChangeDoctor  = "doctor"  // Owner is the account that wrote it
 )
 
 // Change operations.

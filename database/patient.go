@@ -52,7 +52,7 @@ func patientRefs(ps ...*models.Patient) []models.AuditRef {
 
 // Get returns the patient id if the viewer may see it, else NotFound.
 func (ps *PatientStore) Get(ctx context.Context, v models.Viewer, id int64) (*models.Patient, error) {
-	p, err := ps.load(ctx, v, id)
+	p, err := ps.loadFrom(ctx, v, id, true)
 	if err != nil {
 		return nil, err
 	}
@@ -63,13 +63,26 @@ func (ps *PatientStore) Get(ctx context.Context, v models.Viewer, id int64) (*mo
 }
 
 // load is Get without the audit event, for a caller that audits what it
-// returns itself (or returns nothing of the patient).
+// returns itself (or returns nothing of the patient), from the primary.
 func (ps *PatientStore) load(ctx context.Context, v models.Viewer, id int64) (*models.Patient, error) {
+	return ps.loadFrom(ctx, v, id, false)
+}
+
+// loadFrom is load; stale lets the read go to the replica (readVia).
+func (ps *PatientStore) loadFrom(ctx context.Context, v models.Viewer, id int64, stale bool) (*models.Patient, error) {
 	if err := requireViewer(v); err != nil {
 		return nil, err
 	}
 	p := new(models.Patient)
-	err := ps.s.db.NewSelect().Model(p).Where("p.id = ?", id).ApplyQueryBuilder(ownPatients(v, "p")).Scan(ctx)
+	read := func(db bun.IDB) error {
+		return db.NewSelect().Model(p).Where("p.id = ?", id).ApplyQueryBuilder(ownPatients(v, "p")).Scan(ctx)
+	}
+	var err error
+	if stale {
+		err = ps.s.readVia(ctx, v, read)
+	} else {
+		err = read(ps.s.db)
+	}
 	if err != nil {
 		return nil, notFound(err, "Patient")
 	}
@@ -82,7 +95,9 @@ func (ps *PatientStore) ByIDs(ctx context.Context, v models.Viewer, ids []int64)
 		return nil, err
 	}
 	var list []*models.Patient
-	err := ps.s.db.NewSelect().Model(&list).Where("p.id IN (?)", bun.In(ids)).ApplyQueryBuilder(ownPatients(v, "p")).Scan(ctx)
+	err := ps.s.readVia(ctx, v, func(db bun.IDB) error {
+		return db.NewSelect().Model(&list).Where("p.id IN (?)", bun.In(ids)).ApplyQueryBuilder(ownPatients(v, "p")).Scan(ctx)
+	})
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -120,7 +135,26 @@ func (ps *PatientStore) List(ctx context.Context, v models.Viewer, f models.Pati
 	if err := models.CheckSearch("search", f.Search); err != nil {
 		return nil, err
 	}
-	page, err := list[*models.Patient](ctx, ps.s.db, pr, patientList(v), func(q *bun.SelectQuery) *bun.SelectQuery {
+	var page *models.Page[*models.Patient]
+	err := ps.s.readVia(ctx, v, func(db bun.IDB) (err error) {
+		page, err = list[*models.Patient](ctx, db, pr, patientList(v), patientFilter(v, f))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := ps.s.opts.Cipher.open(page.Items...); err != nil {
+		return nil, err
+	}
+	if err := ps.s.read(ctx, v, patientRefs(page.Items...)...); err != nil {
+		return nil, err
+	}
+	return page, nil
+}
+
+// patientFilter scopes a list of patients to the viewer's and to f.
+func patientFilter(v models.Viewer, f models.PatientFilter) func(q *bun.SelectQuery) *bun.SelectQuery {
+	return func(q *bun.SelectQuery) *bun.SelectQuery {
 		q = q.ApplyQueryBuilder(ownPatients(v, "p"))
 		if f.Search != "" {
 			q = q.Where(patientSearch, likePattern(f.Search))
@@ -138,17 +172,7 @@ func (ps *PatientStore) List(ctx context.Context, v models.Viewer, f models.Pati
 			q = q.Where("p.blood_group = ?", *f.BloodGroup)
 		}
 		return q
-	})
-	if err != nil {
-		return nil, err
 	}
-	if err := ps.s.opts.Cipher.open(page.Items...); err != nil {
-		return nil, err
-	}
-	if err := ps.s.read(ctx, v, patientRefs(page.Items...)...); err != nil {
-		return nil, err
-	}
-	return page, nil
 }
 
 // Create validates in and stores a patient owned by the viewer.

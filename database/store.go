@@ -35,6 +35,9 @@ type Options struct {
 	// Notifier tells the other server nodes about changes (sessions, the
 	// records subscriptions watch); nil tells no one.
 	Notifier *Notifier
+	// Replica answers the reads that may be a moment stale (see Replica);
+	// nil: every read goes to the primary.
+	Replica *Replica
 }
 
 // Store gathers the stores over one database handle: the database itself,

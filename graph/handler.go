@@ -53,6 +53,9 @@ type Options struct {
 	// Subscriptions configures the websocket subscriptions are served on;
 	// zero fields take DefaultSubscriptions.
 	Subscriptions Subscriptions
+	// Extensions are added to the executor after the built-in ones
+	// (metrics and tracing); they see every operation, refused or run.
+	Extensions []graphql.HandlerExtension
 }
 
 // Introspection is the policy for __schema and __type queries.
@@ -191,6 +194,9 @@ func NewHandler(o Options) http.Handler {
 	exec.Use(limitsExt{limits: o.Limits, schema: es})
 	exec.Use(wsOperations{})
 	exec.Use(wsEvents{store: o.Store, audit: o.Audit, log: o.Log})
+	for _, e := range o.Extensions {
+		exec.Use(e)
+	}
 	exec.SetErrorPresenter(presentError(o.Log))
 	exec.SetRecoverFunc(recoverPanic(o.Log))
 

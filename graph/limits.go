@@ -47,6 +47,10 @@ const EdgeFanOut = 10
 // contain at most one, so aliases cannot multiply guesses per request.
 var authFields = map[string]bool{"login": true, "register": true, "refreshToken": true, "changePassword": true}
 
+// ComplexityStat is the key under which an operation's estimated cost (an
+// int) is kept in its graphql.Stats, for metrics.
+const ComplexityStat = "complexity"
+
 // CodeTooComplex is the extensions.code of a rejected operation.
 const CodeTooComplex = "QUERY_TOO_COMPLEX"
 
@@ -99,7 +103,9 @@ func (l limitsExt) MutateOperationContext(ctx context.Context, rc *graphql.Opera
 		return tooComplex("The operation uses %d aliases; at most %d are allowed.", w.aliases, lim.MaxAliases)
 	}
 	if lim.MaxComplexity > 0 {
-		if c := complexity.Calculate(ctx, l.schema, op, rc.Variables); c > lim.MaxComplexity {
+		c := complexity.Calculate(ctx, l.schema, op, rc.Variables)
+		rc.Stats.SetExtension(ComplexityStat, c)
+		if c > lim.MaxComplexity {
 			return tooComplex("The operation's estimated cost is %d; at most %d is allowed. Ask for smaller pages or fewer fields.", c, lim.MaxComplexity)
 		}
 	}
