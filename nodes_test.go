@@ -318,7 +318,10 @@ func TestThreeNodes(t *testing.T) {
 		front := httptest.NewServer(proxy)
 		defer front.Close()
 		const victim = 2
-		var killedAt time.Time
+		// killedAt is when the signal is sent; diedAt when the process is
+		// seen gone. A request the proxy sent in between reached a node
+		// that was still accepting connections: it was in flight there.
+		var killedAt, diedAt time.Time
 		var inflightAtKill int64
 		killed := make(chan struct{})
 		started := make(chan struct{})
@@ -328,6 +331,8 @@ func TestThreeNodes(t *testing.T) {
 			inflightAtKill = proxy.inflight[victim].Load()
 			killedAt = time.Now()
 			_ = nodes[victim].cmd.Process.Signal(syscall.SIGKILL)
+			<-nodes[victim].exited
+			diedAt = time.Now()
 			close(killed)
 		}()
 		res, err := loadtest.Run(context.Background(), loadtest.Options{URL: front.URL, Scenario: "mixed", Clients: 8,
@@ -345,9 +350,9 @@ func TestThreeNodes(t *testing.T) {
 		perrs := slices.Clone(proxy.errors)
 		proxy.mu.Unlock()
 		for _, e := range perrs {
-			if e.backend != victim || !e.started.Before(killedAt) {
-				t.Errorf("a request failed that the killed node did not have in flight: node %d, started %v before the kill: %s",
-					e.backend+1, killedAt.Sub(e.started), e.err)
+			if e.backend != victim || !e.started.Before(diedAt) {
+				t.Errorf("a request failed that the killed node did not have in flight: node %d, started %v before the kill (%v before it died): %s",
+					e.backend+1, killedAt.Sub(e.started), diedAt.Sub(e.started), e.err)
 			}
 		}
 		if res.Failed != int64(len(perrs)) {

@@ -42,10 +42,10 @@ func (a *Trail) List(ctx context.Context, v models.Viewer, f models.AuditFilter,
 			ColumnExpr("CASE WHEN ac.seq IS NOT NULL THEN coalesce((SELECT acp.hash FROM audit_chain AS acp WHERE acp.event_id < ae.id ORDER BY acp.event_id DESC LIMIT 1), ?) END AS prev_hash", genesisHash).
 			Join("LEFT JOIN audit_chain AS ac ON ac.event_id = ae.id")
 	}
-	return database.Paged[*models.AuditEvent](ctx, a.db, pr, "ae.id", lead, columns, func(q *bun.SelectQuery) *bun.SelectQuery {
+	return database.Paged[*models.AuditEvent](ctx, a.db, pr, "ae.id", lead, columns, func(q *bun.SelectQuery, a *database.Args) *bun.SelectQuery {
 		if f.UserID != nil {
 			q = q.ApplyQueryBuilder(func(qb bun.QueryBuilder) bun.QueryBuilder {
-				return database.OwnerRange(qb, bun.Ident("ae.user_id"), *f.UserID)
+				return database.OwnerRange(qb, bun.Ident("ae.user_id"), *f.UserID, a)
 			})
 		}
 		switch {
@@ -54,23 +54,23 @@ func (a *Trail) List(ctx context.Context, v models.Viewer, f models.AuditFilter,
 			if typ == "" {
 				typ = models.AuditPatient
 			}
-			q = q.Where("("+recordMatch(pg)+")", typ, *f.RecordID, typ, *f.RecordID)
+			q = q.Where("("+recordMatch(pg)+")", a.Of(typ), a.Of(*f.RecordID), a.Of(typ), a.Of(*f.RecordID))
 		case f.RecordType != "":
-			q = q.Where("("+typeMatch(pg)+")", f.RecordType, f.RecordType)
+			q = q.Where("("+typeMatch(pg)+")", a.Of(f.RecordType), a.Of(f.RecordType))
 		}
 		if f.Action != nil {
-			q = q.Where("ae.action = ?", *f.Action)
+			q = q.Where("ae.action = ?", a.Of(string(*f.Action)))
 			if *f.Action != models.AuditRead {
 				// Implied, but said so that both planners see the partial
 				// index audit_events_action_idx applies.
-				q = q.Where("ae.action <> ?", models.AuditRead)
+				q = q.Where("ae.action <> ?", string(models.AuditRead))
 			}
 		}
 		if f.Since != nil {
-			q = q.Where("ae.occurred_at >= ?", f.Since.UTC())
+			q = q.Where("ae.occurred_at >= ?", a.Of(f.Since.UTC()))
 		}
 		if f.Until != nil {
-			q = q.Where("ae.occurred_at < ?", f.Until.UTC())
+			q = q.Where("ae.occurred_at < ?", a.Of(f.Until.UTC()))
 		}
 		return q
 	})

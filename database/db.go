@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
 	"github.com/uptrace/bun/dialect/pgdialect"
@@ -44,7 +43,7 @@ func Open(ctx context.Context, cfg Config) (*bun.DB, error) {
 	}
 	var db *bun.DB
 	if cfg.URL != "" {
-		sqldb, err := sql.Open("pgx", pgDSN(cfg.URL))
+		sqldb, err := openPG(pgDSN(cfg.URL))
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}

@@ -32,7 +32,10 @@ func (ds *DoctorStore) get(ctx context.Context, v models.Viewer, id int64, stale
 		return nil, err
 	}
 	d := new(models.Doctor)
-	read := func(db bun.IDB) error { return db.NewSelect().Model(d).Where("d.id = ?", id).Scan(ctx) }
+	read := func(db bun.IDB) error {
+		a := newArgs(db)
+		return db.NewSelect().Model(d).Where("d.id = ?", a.Of(id)).Scan(a.Ctx(ctx))
+	}
 	var err error
 	if stale {
 		err = ds.s.readVia(ctx, v, read)
@@ -49,7 +52,9 @@ func (ds *DoctorStore) ByIDs(ctx context.Context, v models.Viewer, ids []int64) 
 	}
 	var list []*models.Doctor
 	if err := ds.s.readVia(ctx, v, func(db bun.IDB) error {
-		return db.NewSelect().Model(&list).Where("d.id IN (?)", bun.In(ids)).Scan(ctx)
+		a := newArgs(db)
+		return db.NewSelect().Model(&list).
+			ApplyQueryBuilder(func(qb bun.QueryBuilder) bun.QueryBuilder { return a.In(qb, "d.id", ids) }).Scan(a.Ctx(ctx))
 	}); err != nil {
 		return nil, translate(err)
 	}
@@ -91,25 +96,25 @@ func (ds *DoctorStore) List(ctx context.Context, v models.Viewer, f models.Docto
 }
 
 // doctorFilter selects the doctors matching f.
-func doctorFilter(f models.DoctorFilter) func(q *bun.SelectQuery) *bun.SelectQuery {
-	return func(q *bun.SelectQuery) *bun.SelectQuery {
+func doctorFilter(f models.DoctorFilter) func(*bun.SelectQuery, *Args) *bun.SelectQuery {
+	return func(q *bun.SelectQuery, a *Args) *bun.SelectQuery {
 		if f.Search != "" {
-			q = q.Where(doctorSearch, likePattern(f.Search))
+			q = q.Where(doctorSearch, a.Of(likePattern(f.Search)))
 		}
 		if f.Specialization != nil {
-			q = q.Where("d.specialization = ?", *f.Specialization)
+			q = q.Where("d.specialization = ?", a.Of(string(*f.Specialization)))
 		}
 		if f.City != "" {
-			q = q.Where("lower(d.city) = lower(?)", f.City)
+			q = q.Where("lower(d.city) = lower(?)", a.Of(f.City))
 		}
 		if f.IsAvailable != nil {
-			q = q.Where("d.is_available = ?", *f.IsAvailable)
+			q = q.Where("d.is_available = ?", a.Of(*f.IsAvailable))
 		}
 		if f.MinExperience != nil {
-			q = q.Where("d.experience_years >= ?", *f.MinExperience)
+			q = q.Where("d.experience_years >= ?", a.Of(*f.MinExperience))
 		}
 		if f.MaxFee != nil {
-			q = q.Where("d.consultation_fee <= ?", *f.MaxFee)
+			q = q.Where("d.consultation_fee <= ?", a.Of(*f.MaxFee))
 		}
 		return q
 	}

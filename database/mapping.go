@@ -20,12 +20,12 @@ type MappingStore struct{ s *Store }
 // sets it so, whoever makes the mapping, and a patient's owner never
 // changes), so this is "the viewer sees its patient" without a join, and
 // the owner index (created_by, id) serves it.
-func ownMappings(v models.Viewer, alias string) func(bun.QueryBuilder) bun.QueryBuilder {
+func ownMappings(v models.Viewer, alias string, a *Args) func(bun.QueryBuilder) bun.QueryBuilder {
 	return func(qb bun.QueryBuilder) bun.QueryBuilder {
 		if v.Superuser {
 			return qb
 		}
-		return ownerRange(qb, bun.Ident(alias+".created_by"), v.UserID)
+		return ownerRange(qb, bun.Ident(alias+".created_by"), v.UserID, a)
 	}
 }
 
@@ -35,8 +35,8 @@ const mappingSearch = `(lower(patient.first_name || ' ' || patient.last_name) LI
 
 // withParties selects the viewer's mappings with their patient and doctor
 // joined.
-func withParties(q *bun.SelectQuery, v models.Viewer) *bun.SelectQuery {
-	return q.Relation("Patient").Relation("Doctor").ApplyQueryBuilder(ownMappings(v, "m"))
+func withParties(q *bun.SelectQuery, v models.Viewer, a *Args) *bun.SelectQuery {
+	return q.Relation("Patient").Relation("Doctor").ApplyQueryBuilder(ownMappings(v, "m", a))
 }
 
 // mappingRefs names the mappings and, when withPatients, the patients
@@ -86,7 +86,10 @@ func (ms *MappingStore) loadFrom(ctx context.Context, v models.Viewer, id int64,
 		return nil, err
 	}
 	m := new(models.Mapping)
-	read := func(db bun.IDB) error { return withParties(db.NewSelect().Model(m), v).Where("m.id = ?", id).Scan(ctx) }
+	read := func(db bun.IDB) error {
+		a := newArgs(db)
+		return withParties(db.NewSelect().Model(m), v, a).Where("m.id = ?", a.Of(id)).Scan(a.Ctx(ctx))
+	}
 	var err error
 	if stale {
 		err = ms.s.readVia(ctx, v, read)
@@ -106,7 +109,9 @@ func (ms *MappingStore) ByIDs(ctx context.Context, v models.Viewer, ids []int64)
 	}
 	var list []*models.Mapping
 	if err := ms.s.readVia(ctx, v, func(db bun.IDB) error {
-		return withParties(db.NewSelect().Model(&list), v).Where("m.id IN (?)", bun.In(ids)).Scan(ctx)
+		a := newArgs(db)
+		return withParties(db.NewSelect().Model(&list), v, a).
+			ApplyQueryBuilder(func(qb bun.QueryBuilder) bun.QueryBuilder { return a.In(qb, "m.id", ids) }).Scan(a.Ctx(ctx))
 	}); err != nil {
 		return nil, translate(err)
 	}
@@ -173,21 +178,21 @@ func (ms *MappingStore) List(ctx context.Context, v models.Viewer, f models.Mapp
 }
 
 // mappingFilter scopes a list of mappings to the viewer's patients and to f.
-func mappingFilter(v models.Viewer, f models.MappingFilter) func(q *bun.SelectQuery) *bun.SelectQuery {
-	return func(q *bun.SelectQuery) *bun.SelectQuery {
-		q = withParties(q, v)
+func mappingFilter(v models.Viewer, f models.MappingFilter) func(*bun.SelectQuery, *Args) *bun.SelectQuery {
+	return func(q *bun.SelectQuery, a *Args) *bun.SelectQuery {
+		q = withParties(q, v, a)
 		if f.PatientID != nil {
-			q = q.Where("m.patient_id = ?", *f.PatientID)
+			q = q.Where("m.patient_id = ?", a.Of(*f.PatientID))
 		}
 		if f.DoctorID != nil {
-			q = q.Where("m.doctor_id = ?", *f.DoctorID)
+			q = q.Where("m.doctor_id = ?", a.Of(*f.DoctorID))
 		}
 		if f.Status != nil {
-			q = q.Where("m.status = ?", *f.Status)
+			q = q.Where("m.status = ?", a.Of(string(*f.Status)))
 		}
 		if f.Search != "" {
 			pat := likePattern(f.Search)
-			q = q.Where(mappingSearch, pat, pat)
+			q = q.Where(mappingSearch, a.Of(pat), a.Of(pat))
 		}
 		return q
 	}
@@ -203,11 +208,12 @@ func (ms *MappingStore) ForPatient(ctx context.Context, v models.Viewer, patient
 	}
 	list := []*models.Mapping{}
 	if err := ms.s.readVia(ctx, v, func(db bun.IDB) error {
-		q := db.NewSelect().Model(&list).Relation("Doctor").Where("m.patient_id = ?", patientID).OrderExpr("m.id DESC")
+		a := newArgs(db)
+		q := db.NewSelect().Model(&list).Relation("Doctor").Where("m.patient_id = ?", a.Of(patientID)).OrderExpr("m.id DESC")
 		if status != nil {
-			q = q.Where("m.status = ?", *status)
+			q = q.Where("m.status = ?", a.Of(string(*status)))
 		}
-		return q.Scan(ctx)
+		return q.Scan(a.Ctx(ctx))
 	}); err != nil {
 		return nil, nil, translate(err)
 	}
@@ -232,12 +238,14 @@ func (ms *MappingStore) ByPatientIDs(ctx context.Context, v models.Viewer, patie
 		return nil, err
 	}
 	var list []*models.Mapping
-	q := ms.s.db.NewSelect().Model(&list).Relation("Doctor").ApplyQueryBuilder(ownMappings(v, "m")).
-		Where("m.patient_id IN (?)", bun.In(patientIDs)).OrderExpr("m.id DESC")
+	a := ms.s.args()
+	q := ms.s.db.NewSelect().Model(&list).Relation("Doctor").ApplyQueryBuilder(ownMappings(v, "m", a)).
+		ApplyQueryBuilder(func(qb bun.QueryBuilder) bun.QueryBuilder { return a.In(qb, "m.patient_id", patientIDs) }).
+		OrderExpr("m.id DESC")
 	if status != nil {
-		q = q.Where("m.status = ?", *status)
+		q = q.Where("m.status = ?", a.Of(string(*status)))
 	}
-	if err := q.Scan(ctx); err != nil {
+	if err := q.Scan(a.Ctx(ctx)); err != nil {
 		return nil, translate(err)
 	}
 	if err := ms.s.read(ctx, v, mappingRefs(list, false)...); err != nil {

@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 )
 
@@ -216,11 +215,10 @@ func (n *Notifier) listenOnce(ctx context.Context, db *bun.DB) error {
 	}
 	defer conn.Close()
 	return conn.Raw(func(driverConn any) error {
-		sc, ok := driverConn.(*stdlib.Conn)
+		pc, ok := PgxConn(driverConn)
 		if !ok {
 			return errors.New("change notifications need the pgx driver")
 		}
-		pc := sc.Conn()
 		if _, err := pc.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
 			return err
 		}

@@ -18,13 +18,14 @@ type PatientStore struct{ s *Store }
 
 // ownPatients is the one ownership predicate of patients, on the patients
 // table under alias: the viewer's own, or every one for a superuser. It is
-// written as a range so that the owner index serves every list (ownerRange).
-func ownPatients(v models.Viewer, alias string) func(bun.QueryBuilder) bun.QueryBuilder {
+// written as a range so that the owner index serves every list (ownerRange),
+// its value a parameter of a.
+func ownPatients(v models.Viewer, alias string, a *Args) func(bun.QueryBuilder) bun.QueryBuilder {
 	return func(qb bun.QueryBuilder) bun.QueryBuilder {
 		if v.Superuser {
 			return qb
 		}
-		return ownerRange(qb, bun.Ident(alias+".created_by"), v.UserID)
+		return ownerRange(qb, bun.Ident(alias+".created_by"), v.UserID, a)
 	}
 }
 
@@ -75,7 +76,8 @@ func (ps *PatientStore) loadFrom(ctx context.Context, v models.Viewer, id int64,
 	}
 	p := new(models.Patient)
 	read := func(db bun.IDB) error {
-		return db.NewSelect().Model(p).Where("p.id = ?", id).ApplyQueryBuilder(ownPatients(v, "p")).Scan(ctx)
+		a := newArgs(db)
+		return db.NewSelect().Model(p).Where("p.id = ?", a.Of(id)).ApplyQueryBuilder(ownPatients(v, "p", a)).Scan(a.Ctx(ctx))
 	}
 	var err error
 	if stale {
@@ -96,7 +98,9 @@ func (ps *PatientStore) ByIDs(ctx context.Context, v models.Viewer, ids []int64)
 	}
 	var list []*models.Patient
 	err := ps.s.readVia(ctx, v, func(db bun.IDB) error {
-		return db.NewSelect().Model(&list).Where("p.id IN (?)", bun.In(ids)).ApplyQueryBuilder(ownPatients(v, "p")).Scan(ctx)
+		a := newArgs(db)
+		q := db.NewSelect().Model(&list).ApplyQueryBuilder(func(qb bun.QueryBuilder) bun.QueryBuilder { return a.In(qb, "p.id", ids) })
+		return q.ApplyQueryBuilder(ownPatients(v, "p", a)).Scan(a.Ctx(ctx))
 	})
 	if err != nil {
 		return nil, translate(err)
@@ -153,23 +157,23 @@ func (ps *PatientStore) List(ctx context.Context, v models.Viewer, f models.Pati
 }
 
 // patientFilter scopes a list of patients to the viewer's and to f.
-func patientFilter(v models.Viewer, f models.PatientFilter) func(q *bun.SelectQuery) *bun.SelectQuery {
-	return func(q *bun.SelectQuery) *bun.SelectQuery {
-		q = q.ApplyQueryBuilder(ownPatients(v, "p"))
+func patientFilter(v models.Viewer, f models.PatientFilter) func(*bun.SelectQuery, *Args) *bun.SelectQuery {
+	return func(q *bun.SelectQuery, a *Args) *bun.SelectQuery {
+		q = q.ApplyQueryBuilder(ownPatients(v, "p", a))
 		if f.Search != "" {
-			q = q.Where(patientSearch, likePattern(f.Search))
+			q = q.Where(patientSearch, a.Of(likePattern(f.Search)))
 		}
 		if f.Gender != nil {
-			q = q.Where("p.gender = ?", *f.Gender)
+			q = q.Where("p.gender = ?", a.Of(string(*f.Gender)))
 		}
 		if f.City != "" {
-			q = q.Where("lower(p.city) = lower(?)", f.City)
+			q = q.Where("lower(p.city) = lower(?)", a.Of(f.City))
 		}
 		if f.IsActive != nil {
-			q = q.Where("p.is_active = ?", *f.IsActive)
+			q = q.Where("p.is_active = ?", a.Of(*f.IsActive))
 		}
 		if f.BloodGroup != nil {
-			q = q.Where("p.blood_group = ?", *f.BloodGroup)
+			q = q.Where("p.blood_group = ?", a.Of(string(*f.BloodGroup)))
 		}
 		return q
 	}
@@ -240,7 +244,7 @@ func (ps *PatientStore) update(ctx context.Context, v models.Viewer, id int64, i
 	}
 	err = ps.s.InTx(ctx, func(tx *Store) error {
 		res, err := tx.db.NewUpdate().Model(row).Column(append(changed, "updated_at")...).
-			Where("p.id = ?", id).ApplyQueryBuilder(ownPatients(v, "p")).Exec(ctx)
+			Where("p.id = ?", id).ApplyQueryBuilder(ownPatients(v, "p", nil)).Exec(ctx)
 		if err != nil {
 			return translate(err)
 		}
@@ -271,7 +275,7 @@ func (ps *PatientStore) Delete(ctx context.Context, v models.Viewer, id int64) e
 			return translate(err)
 		}
 		res, err := tx.db.NewDelete().Model((*models.Patient)(nil)).Where("p.id = ?", id).
-			ApplyQueryBuilder(ownPatients(v, "p")).Exec(ctx)
+			ApplyQueryBuilder(ownPatients(v, "p", nil)).Exec(ctx)
 		if err != nil {
 			return translate(err)
 		}
@@ -302,13 +306,15 @@ func (ps *PatientStore) ByDoctorIDs(ctx context.Context, v models.Viewer, doctor
 		return nil, err
 	}
 	var rows []patientOfDoctor
+	a := ps.s.args()
 	q := ps.s.db.NewSelect().Model(&rows).ColumnExpr("p.*").ColumnExpr("m.doctor_id").
 		Join("JOIN mappings AS m ON m.patient_id = p.id").
-		Where("m.doctor_id IN (?)", bun.In(doctorIDs)).ApplyQueryBuilder(ownPatients(v, "p")).OrderExpr("p.id DESC")
+		ApplyQueryBuilder(func(qb bun.QueryBuilder) bun.QueryBuilder { return a.In(qb, "m.doctor_id", doctorIDs) }).
+		ApplyQueryBuilder(ownPatients(v, "p", a)).OrderExpr("p.id DESC")
 	if status != nil {
-		q = q.Where("m.status = ?", *status)
+		q = q.Where("m.status = ?", a.Of(string(*status)))
 	}
-	if err := q.Scan(ctx); err != nil {
+	if err := q.Scan(a.Ctx(ctx)); err != nil {
 		return nil, translate(err)
 	}
 	out := make(map[int64][]*models.Patient)

@@ -8,30 +8,37 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"healthcare/database"
 	"healthcare/database/dbtest"
 	"healthcare/internal/apptest"
 	"healthcare/models"
 )
 
+// statement is a SELECT a query hook saw, with its parameters' values.
+type statement struct {
+	query string
+	args  []any
+}
+
 // recorder keeps the statements a query hook sees.
 type recorder struct {
 	mu sync.Mutex
 	on bool
-	qs []string
+	qs []statement
 }
 
 func (r *recorder) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
 
-func (r *recorder) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+func (r *recorder) AfterQuery(ctx context.Context, e *bun.QueryEvent) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.on && strings.HasPrefix(e.Query, "SELECT") {
-		r.qs = append(r.qs, e.Query)
+		r.qs = append(r.qs, statement{e.Query, database.ArgsOf(ctx)})
 	}
 }
 
 // capture returns the SELECTs fn runs.
-func (r *recorder) capture(fn func()) []string {
+func (r *recorder) capture(fn func()) []statement {
 	r.mu.Lock()
 	r.on, r.qs = true, nil
 	r.mu.Unlock()
@@ -42,23 +49,51 @@ func (r *recorder) capture(fn func()) []string {
 	return r.qs
 }
 
-// explain returns the plan PostgreSQL picks for q.
-func explain(t *testing.T, db *bun.DB, q string) string {
+// explain returns the plans PostgreSQL picks for st: for a statement with
+// parameters, prepared as the server prepares it, both the plan for its
+// values (custom) and the one for any values (generic), which PostgreSQL
+// switches to after a few executions when it costs no more.
+func explain(t *testing.T, db *bun.DB, st statement) []string {
 	t.Helper()
-	rows, err := db.QueryContext(context.Background(), "EXPLAIN "+q)
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
 	if err != nil {
-		t.Fatalf("explain %s: %v", q, err)
+		t.Fatal(err)
 	}
-	defer rows.Close()
-	var b strings.Builder
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
+	defer conn.Close()
+	lines := func(q string, args ...any) string {
+		t.Helper()
+		rows, err := conn.QueryContext(ctx, q, args...)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		defer rows.Close()
+		var b strings.Builder
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				t.Fatal(err)
+			}
+			b.WriteString(line + "\n")
+		}
+		return b.String()
+	}
+	if len(st.args) == 0 {
+		return []string{lines("EXPLAIN " + st.query)}
+	}
+	if _, err := conn.ExecContext(ctx, "PREPARE plan_test AS "+st.query); err != nil {
+		t.Fatalf("prepare %s: %v", st.query, err)
+	}
+	defer conn.ExecContext(ctx, "DEALLOCATE plan_test")
+	defer conn.ExecContext(ctx, "RESET plan_cache_mode")
+	var plans []string
+	for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
+		if _, err := conn.ExecContext(ctx, "SET plan_cache_mode = "+mode); err != nil {
 			t.Fatal(err)
 		}
-		b.WriteString(line + "\n")
+		plans = append(plans, lines("EXPLAIN EXECUTE plan_test (?)", bun.In(st.args)))
 	}
-	return b.String()
+	return plans
 }
 
 // TestOwnerIndexPlans seeds two accounts, the second's rows all newer and
@@ -165,12 +200,16 @@ func TestOwnerIndexPlans(t *testing.T) {
 						t.Fatal("no statement")
 					}
 					for _, q := range qs {
-						plan := explain(t, db, q)
-						if !strings.Contains(plan, l.index) || strings.Contains(plan, "Seq Scan on patients") ||
-							strings.Contains(plan, "Seq Scan on mappings") || strings.Contains(plan, "Seq Scan on audit_events") ||
-							strings.Contains(plan, "Backward using patients_pkey") || strings.Contains(plan, "Backward using mappings_pkey") ||
-							strings.Contains(plan, "audit_events_pkey") {
-							t.Errorf("%s\nplanned as\n%s", q, plan)
+						if len(q.args) == 0 {
+							t.Errorf("%s: its values are not parameters", q.query)
+						}
+						for _, plan := range explain(t, db, q) {
+							if !strings.Contains(plan, l.index) || strings.Contains(plan, "Seq Scan on patients") ||
+								strings.Contains(plan, "Seq Scan on mappings") || strings.Contains(plan, "Seq Scan on audit_events") ||
+								strings.Contains(plan, "Backward using patients_pkey") || strings.Contains(plan, "Backward using mappings_pkey") ||
+								strings.Contains(plan, "audit_events_pkey") {
+								t.Errorf("%s %v\nplanned as\n%s", q.query, q.args, plan)
+							}
 						}
 					}
 				})
@@ -189,6 +228,122 @@ func TestOwnerIndexPlans(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Run("fresh_statistics", check(true))
+}
+
+// TestReadsArePrepared checks that the reads every request makes carry
+// their values as parameters: the same text for other values (so each
+// connection prepares it once and PostgreSQL plans it once), whatever the
+// id, owner, filter value, cursor or page.
+func TestReadsArePrepared(t *testing.T) {
+	if len(dbtest.Kinds(t)) < 2 {
+		t.Skip("prepared statements are PostgreSQL's: set TEST_DATABASE_URL")
+	}
+	ctx := context.Background()
+	db := dbtest.Open(t, dbtest.Postgres)
+	app := apptest.New(t, db, apptest.Options{})
+	s := app.Store
+	a, b := mustUser(t, s, "a@example.com"), mustUser(t, s, "b@example.com")
+	var pa, pb []*models.Patient
+	for i := range 3 {
+		for _, u := range []models.Viewer{a, b} {
+			p, err := s.Patients.Create(ctx, u, patientIn("Ann"+itoa(int64(i))))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if u == a {
+				pa = append(pa, p)
+			} else {
+				pb = append(pb, p)
+			}
+		}
+	}
+	d, err := s.Doctors.Create(ctx, a, doctorIn(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range []*models.Patient{pa[0], pb[0]} {
+		if _, err := s.Mappings.Create(ctx, []models.Viewer{a, b}[i], models.MappingInput{PatientID: &p.ID, DoctorID: &d.ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := &recorder{}
+	db.AddQueryHook(rec)
+	male, female := models.GenderMale, models.GenderFemale
+	reads := []struct {
+		name string
+		run  func(u models.Viewer, p *models.Patient, alt bool) error
+	}{
+		{"patient", func(u models.Viewer, p *models.Patient, _ bool) error {
+			_, err := s.Patients.Get(ctx, u, p.ID)
+			return err
+		}},
+		{"patients_page", func(u models.Viewer, p *models.Patient, alt bool) error {
+			pr := models.PageRequest{WithTotal: true, First: ptr(20)}
+			if alt {
+				pr.Offset = 1
+			}
+			_, err := s.Patients.List(ctx, u, models.PatientFilter{}, pr)
+			return err
+		}},
+		{"patients_after", func(u models.Viewer, p *models.Patient, _ bool) error {
+			_, err := s.Patients.List(ctx, u, models.PatientFilter{}, models.PageRequest{After: models.Cursor(p.ID)})
+			return err
+		}},
+		{"patients_filtered", func(u models.Viewer, p *models.Patient, alt bool) error {
+			f := models.PatientFilter{Gender: &female, Search: "f"}
+			if alt {
+				f = models.PatientFilter{Gender: &male, Search: "l"}
+			}
+			_, err := s.Patients.List(ctx, u, f, models.PageRequest{WithTotal: true})
+			return err
+		}},
+		{"patients_by_ids", func(u models.Viewer, p *models.Patient, alt bool) error {
+			ids := []int64{p.ID}
+			if alt {
+				ids = []int64{p.ID, p.ID + 1, p.ID + 2}
+			}
+			_, err := s.Patients.ByIDs(ctx, u, ids)
+			return err
+		}},
+		{"mappings_of_patient", func(u models.Viewer, p *models.Patient, _ bool) error {
+			_, _, err := s.Mappings.ForPatient(ctx, u, p.ID, nil)
+			return err
+		}},
+		{"mappings_by_patients", func(u models.Viewer, p *models.Patient, _ bool) error {
+			_, err := s.Mappings.ByPatientIDs(ctx, u, []int64{p.ID}, nil)
+			return err
+		}},
+		{"doctors_filtered", func(u models.Viewer, p *models.Patient, alt bool) error {
+			spec, fee := models.Specialization("CARDIOLOGY"), 150.0
+			if alt {
+				spec, fee = "NEUROLOGY", 90.5
+			}
+			_, err := s.Doctors.List(ctx, u, models.DoctorFilter{Specialization: &spec, MaxFee: &fee, City: "x"}, models.PageRequest{WithTotal: true})
+			return err
+		}},
+	}
+	for _, r := range reads {
+		t.Run(r.name, func(t *testing.T) {
+			var first, second []statement
+			var err1, err2 error
+			first = rec.capture(func() { err1 = r.run(a, pa[0], false) })
+			second = rec.capture(func() { err2 = r.run(b, pb[0], true) })
+			if err1 != nil || err2 != nil {
+				t.Fatal(err1, err2)
+			}
+			if len(first) == 0 || len(first) != len(second) {
+				t.Fatalf("%d and %d statements", len(first), len(second))
+			}
+			for i := range first {
+				if first[i].query != second[i].query {
+					t.Errorf("the text differs with the values:\n%s\n%s", first[i].query, second[i].query)
+				}
+				if len(first[i].args) == 0 {
+					t.Errorf("no parameters: %s", first[i].query)
+				}
+			}
+		})
+	}
 }
 
 func itoa(n int64) string {

@@ -94,7 +94,7 @@ func OpenReplica(ctx context.Context, rawURL string, maxConns int, primary *bun.
 	if maxConns <= 0 {
 		maxConns = primary.DB.Stats().MaxOpenConnections
 	}
-	sqldb, err := sql.Open("pgx", pgDSN(u.String()))
+	sqldb, err := openPG(pgDSN(u.String()))
 	if err != nil {
 		return nil, fmt.Errorf("open replica: %w", err)
 	}

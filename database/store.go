@@ -187,8 +187,10 @@ func (s *Store) Record(ctx context.Context, e models.AuditEntry) error {
 // with autovacuum behind) it walks the primary key backwards through every
 // newer row of other accounts. A range keeps the owner index the only
 // ordered path (see listSpec.lead). On SQLite it is the same index range.
-func ownerRange(qb bun.QueryBuilder, col bun.Ident, id int64) bun.QueryBuilder {
-	return qb.Where("? >= ? AND ? <= ?", col, id, col, id)
+// The id is a parameter of a (Args).
+func ownerRange(qb bun.QueryBuilder, col bun.Ident, id int64, a *Args) bun.QueryBuilder {
+	owner := a.Of(id)
+	return qb.Where("? >= ? AND ? <= ?", col, owner, col, owner)
 }
 
 // now is the time stamped on writes: UTC, in the microseconds both databases keep.
@@ -242,9 +244,11 @@ type listSpec struct {
 // list runs the query built by scope on T as one page of pr, newest
 // (highest id) first by keyset, or ordered by pr.OrderBy (then the id, in
 // the same direction; pr.Desc reverses both) and paged by offset. An
-// OrderBy not in spec.sorts is Invalid on "order_by".
+// OrderBy not in spec.sorts is Invalid on "order_by". scope is called once
+// for the count and once for the page, each with the Args of its statement
+// (nil on SQLite), which it gives its values to.
 func list[T any](ctx context.Context, db bun.IDB, pr models.PageRequest, spec listSpec,
-	scope func(*bun.SelectQuery) *bun.SelectQuery) (*models.Page[T], error) {
+	scope func(*bun.SelectQuery, *Args) *bun.SelectQuery) (*models.Page[T], error) {
 	ks, err := pr.Check()
 	if err != nil {
 		return nil, err
@@ -261,15 +265,16 @@ func list[T any](ctx context.Context, db bun.IDB, pr models.PageRequest, spec li
 	if pr.WithTotal {
 		var n int
 		var err error
+		a := newArgs(db)
 		if spec.lead != "" {
 			// Counted through the owner index (see lead): the rows in its
 			// order, which only that index yields without a sort.
 			var none []T
-			inner := scope(db.NewSelect().Model(&none).ColumnExpr("1")).OrderExpr(spec.lead).OrderExpr(spec.idCol)
-			err = db.NewSelect().TableExpr("(?) AS counted", inner).ColumnExpr("count(*)").Scan(ctx, &n)
+			inner := scope(db.NewSelect().Model(&none).ColumnExpr("1"), a).OrderExpr(spec.lead).OrderExpr(spec.idCol)
+			err = db.NewSelect().TableExpr("(?) AS counted", inner).ColumnExpr("count(*)").Scan(a.Ctx(ctx), &n)
 		} else {
 			var n64 int64
-			n64, err = scope(db.NewSelect().Model(&items)).Count(ctx)
+			n64, err = scope(db.NewSelect().Model(&items), a).Count(a.Ctx(ctx))
 			n = int(n64)
 		}
 		if err != nil {
@@ -283,10 +288,15 @@ func list[T any](ctx context.Context, db bun.IDB, pr models.PageRequest, spec li
 		}
 		return []string{spec.idCol + dir}
 	}
-	q := scope(db.NewSelect().Model(&items)).Limit(int64(ks.Limit + 1))
+	a := newArgs(db)
+	q := scope(db.NewSelect().Model(&items), a)
 	if spec.columns != nil {
 		q = spec.columns(q)
 	}
+	// LIMIT and OFFSET follow the last ORDER BY term, where they belong in
+	// the text, as parameters: Bun's Limit and Offset would write them as
+	// literals, a new statement for every page.
+	const limit = " LIMIT ? OFFSET ?"
 	switch {
 	case pr.OrderBy != "":
 		dir := " ASC"
@@ -299,24 +309,27 @@ func list[T any](ctx context.Context, db bun.IDB, pr models.PageRequest, spec li
 			}
 			q = q.OrderExpr(e + dir)
 		}
-		q = q.OrderExpr(spec.idCol + dir).Offset(int64(ks.Offset))
+		q = q.OrderExpr(spec.idCol+dir+limit, a.Of(ks.Limit+1), a.Of(ks.Offset))
 	case ks.Backward:
 		if ks.AfterID > 0 {
-			q = q.Where(spec.idCol+" > ?", ks.AfterID)
+			q = q.Where(spec.idCol+" > ?", a.Of(ks.AfterID))
 		}
-		for _, e := range idOrder(" ASC") {
+		order := idOrder(" ASC")
+		for _, e := range order[:len(order)-1] {
 			q = q.OrderExpr(e)
 		}
+		q = q.OrderExpr(order[len(order)-1]+limit, a.Of(ks.Limit+1), a.Of(0))
 	default:
 		if ks.AfterID > 0 {
-			q = q.Where(spec.idCol+" < ?", ks.AfterID)
+			q = q.Where(spec.idCol+" < ?", a.Of(ks.AfterID))
 		}
-		for _, e := range idOrder(" DESC") {
+		order := idOrder(" DESC")
+		for _, e := range order[:len(order)-1] {
 			q = q.OrderExpr(e)
 		}
-		q = q.Offset(int64(ks.Offset))
+		q = q.OrderExpr(order[len(order)-1]+limit, a.Of(ks.Limit+1), a.Of(ks.Offset))
 	}
-	if err := q.Scan(ctx); err != nil {
+	if err := q.Scan(a.Ctx(ctx)); err != nil {
 		return nil, translate(err)
 	}
 	more := len(items) > ks.Limit
@@ -342,13 +355,13 @@ func list[T any](ctx context.Context, db bun.IDB, pr models.PageRequest, spec li
 // fixes with OwnerRange, which the index serving the list has before
 // idCol (see listSpec.lead); columns picks the page's columns.
 func Paged[T any](ctx context.Context, db bun.IDB, pr models.PageRequest, idCol, lead string,
-	columns, scope func(*bun.SelectQuery) *bun.SelectQuery) (*models.Page[T], error) {
+	columns func(*bun.SelectQuery) *bun.SelectQuery, scope func(*bun.SelectQuery, *Args) *bun.SelectQuery) (*models.Page[T], error) {
 	return list[T](ctx, db, pr, listSpec{idCol: idCol, lead: lead, columns: columns}, scope)
 }
 
 // OwnerRange is ownerRange for packages that keep tables of their own.
-func OwnerRange(qb bun.QueryBuilder, col bun.Ident, id int64) bun.QueryBuilder {
-	return ownerRange(qb, col, id)
+func OwnerRange(qb bun.QueryBuilder, col bun.Ident, id int64, a *Args) bun.QueryBuilder {
+	return ownerRange(qb, col, id, a)
 }
 
 // orderByMessage names the columns of cols, for an unknown order_by.

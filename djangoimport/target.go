@@ -4,9 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"healthcare/database"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
 )
@@ -119,11 +119,11 @@ func write[T any, PT interface {
 		// The transaction is open on this very connection, so the COPY
 		// runs inside it.
 		err = conn.Raw(func(dc any) error {
-			c, ok := dc.(*stdlib.Conn)
+			c, ok := database.PgxConn(dc)
 			if !ok {
 				return fmt.Errorf("COPY needs the pgx driver, not %T", dc)
 			}
-			_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{table}, cols,
+			_, err := c.CopyFrom(ctx, pgx.Identifier{table}, cols,
 				pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) { return rows[i].values(), nil }))
 			return err
 		})
