@@ -20,12 +20,13 @@ type MappingStore struct{ s *Store }
 // sets it so, whoever makes the mapping, and a patient's owner never
 // changes), so this is "the viewer sees its patient" without a join, and
 // the owner index (created_by, id) serves it.
-func ownMappings(v models.Viewer, alias string, a *Args) func(bun.QueryBuilder) bun.QueryBuilder {
+// It is written in form (see ownPatients); its value is a parameter of a.
+func ownMappings(v models.Viewer, alias string, a *Args, form ownerForm) func(bun.QueryBuilder) bun.QueryBuilder {
 	return func(qb bun.QueryBuilder) bun.QueryBuilder {
 		if v.Superuser {
 			return qb
 		}
-		return ownerRange(qb, bun.Ident(alias+".created_by"), v.UserID, a)
+		return form(qb, bun.Ident(alias+".created_by"), v.UserID, a)
 	}
 }
 
@@ -35,8 +36,8 @@ const mappingSearch = `(lower(patient.first_name || ' ' || patient.last_name) LI
 
 // withParties selects the viewer's mappings with their patient and doctor
 // joined.
-func withParties(q *bun.SelectQuery, v models.Viewer, a *Args) *bun.SelectQuery {
-	return q.Relation("Patient").Relation("Doctor").ApplyQueryBuilder(ownMappings(v, "m", a))
+func withParties(q *bun.SelectQuery, v models.Viewer, a *Args, form ownerForm) *bun.SelectQuery {
+	return q.Relation("Patient").Relation("Doctor").ApplyQueryBuilder(ownMappings(v, "m", a, form))
 }
 
 // mappingRefs names the mappings and, when withPatients, the patients
@@ -88,7 +89,7 @@ func (ms *MappingStore) loadFrom(ctx context.Context, v models.Viewer, id int64,
 	m := new(models.Mapping)
 	read := func(db bun.IDB) error {
 		a := newArgs(db)
-		return withParties(db.NewSelect().Model(m), v, a).Where("m.id = ?", a.Of(id)).Scan(a.Ctx(ctx))
+		return withParties(db.NewSelect().Model(m), v, a, ownerIs).Where("m.id = ?", a.Of(id)).Scan(a.Ctx(ctx))
 	}
 	var err error
 	if stale {
@@ -110,7 +111,7 @@ func (ms *MappingStore) ByIDs(ctx context.Context, v models.Viewer, ids []int64)
 	var list []*models.Mapping
 	if err := ms.s.readVia(ctx, v, func(db bun.IDB) error {
 		a := newArgs(db)
-		return withParties(db.NewSelect().Model(&list), v, a).
+		return withParties(db.NewSelect().Model(&list), v, a, ownerIs).
 			ApplyQueryBuilder(func(qb bun.QueryBuilder) bun.QueryBuilder { return a.In(qb, "m.id", ids) }).Scan(a.Ctx(ctx))
 	}); err != nil {
 		return nil, translate(err)
@@ -180,7 +181,7 @@ func (ms *MappingStore) List(ctx context.Context, v models.Viewer, f models.Mapp
 // mappingFilter scopes a list of mappings to the viewer's patients and to f.
 func mappingFilter(v models.Viewer, f models.MappingFilter) func(*bun.SelectQuery, *Args) *bun.SelectQuery {
 	return func(q *bun.SelectQuery, a *Args) *bun.SelectQuery {
-		q = withParties(q, v, a)
+		q = withParties(q, v, a, ownerRange)
 		if f.PatientID != nil {
 			q = q.Where("m.patient_id = ?", a.Of(*f.PatientID))
 		}
@@ -239,7 +240,7 @@ func (ms *MappingStore) ByPatientIDs(ctx context.Context, v models.Viewer, patie
 	}
 	var list []*models.Mapping
 	a := ms.s.args()
-	q := ms.s.db.NewSelect().Model(&list).Relation("Doctor").ApplyQueryBuilder(ownMappings(v, "m", a)).
+	q := ms.s.db.NewSelect().Model(&list).Relation("Doctor").ApplyQueryBuilder(ownMappings(v, "m", a, ownerIs)).
 		ApplyQueryBuilder(func(qb bun.QueryBuilder) bun.QueryBuilder { return a.In(qb, "m.patient_id", patientIDs) }).
 		OrderExpr("m.id DESC")
 	if status != nil {

@@ -18,14 +18,14 @@ type PatientStore struct{ s *Store }
 
 // ownPatients is the one ownership predicate of patients, on the patients
 // table under alias: the viewer's own, or every one for a superuser. It is
-// written as a range so that the owner index serves every list (ownerRange),
-// its value a parameter of a.
-func ownPatients(v models.Viewer, alias string, a *Args) func(bun.QueryBuilder) bun.QueryBuilder {
+// written in form: ownerRange for a list, so that the owner index serves
+// it, ownerIs for a lookup by ids. Its value is a parameter of a.
+func ownPatients(v models.Viewer, alias string, a *Args, form ownerForm) func(bun.QueryBuilder) bun.QueryBuilder {
 	return func(qb bun.QueryBuilder) bun.QueryBuilder {
 		if v.Superuser {
 			return qb
 		}
-		return ownerRange(qb, bun.Ident(alias+".created_by"), v.UserID, a)
+		return form(qb, bun.Ident(alias+".created_by"), v.UserID, a)
 	}
 }
 
@@ -77,7 +77,7 @@ func (ps *PatientStore) loadFrom(ctx context.Context, v models.Viewer, id int64,
 	p := new(models.Patient)
 	read := func(db bun.IDB) error {
 		a := newArgs(db)
-		return db.NewSelect().Model(p).Where("p.id = ?", a.Of(id)).ApplyQueryBuilder(ownPatients(v, "p", a)).Scan(a.Ctx(ctx))
+		return db.NewSelect().Model(p).Where("p.id = ?", a.Of(id)).ApplyQueryBuilder(ownPatients(v, "p", a, ownerIs)).Scan(a.Ctx(ctx))
 	}
 	var err error
 	if stale {
@@ -100,7 +100,7 @@ func (ps *PatientStore) ByIDs(ctx context.Context, v models.Viewer, ids []int64)
 	err := ps.s.readVia(ctx, v, func(db bun.IDB) error {
 		a := newArgs(db)
 		q := db.NewSelect().Model(&list).ApplyQueryBuilder(func(qb bun.QueryBuilder) bun.QueryBuilder { return a.In(qb, "p.id", ids) })
-		return q.ApplyQueryBuilder(ownPatients(v, "p", a)).Scan(a.Ctx(ctx))
+		return q.ApplyQueryBuilder(ownPatients(v, "p", a, ownerIs)).Scan(a.Ctx(ctx))
 	})
 	if err != nil {
 		return nil, translate(err)
@@ -159,7 +159,7 @@ func (ps *PatientStore) List(ctx context.Context, v models.Viewer, f models.Pati
 // patientFilter scopes a list of patients to the viewer's and to f.
 func patientFilter(v models.Viewer, f models.PatientFilter) func(*bun.SelectQuery, *Args) *bun.SelectQuery {
 	return func(q *bun.SelectQuery, a *Args) *bun.SelectQuery {
-		q = q.ApplyQueryBuilder(ownPatients(v, "p", a))
+		q = q.ApplyQueryBuilder(ownPatients(v, "p", a, ownerRange))
 		if f.Search != "" {
 			q = q.Where(patientSearch, a.Of(likePattern(f.Search)))
 		}
@@ -244,7 +244,7 @@ func (ps *PatientStore) update(ctx context.Context, v models.Viewer, id int64, i
 	}
 	err = ps.s.InTx(ctx, func(tx *Store) error {
 		res, err := tx.db.NewUpdate().Model(row).Column(append(changed, "updated_at")...).
-			Where("p.id = ?", id).ApplyQueryBuilder(ownPatients(v, "p", nil)).Exec(ctx)
+			Where("p.id = ?", id).ApplyQueryBuilder(ownPatients(v, "p", nil, ownerIs)).Exec(ctx)
 		if err != nil {
 			return translate(err)
 		}
@@ -275,7 +275,7 @@ func (ps *PatientStore) Delete(ctx context.Context, v models.Viewer, id int64) e
 			return translate(err)
 		}
 		res, err := tx.db.NewDelete().Model((*models.Patient)(nil)).Where("p.id = ?", id).
-			ApplyQueryBuilder(ownPatients(v, "p", nil)).Exec(ctx)
+			ApplyQueryBuilder(ownPatients(v, "p", nil, ownerIs)).Exec(ctx)
 		if err != nil {
 			return translate(err)
 		}
@@ -310,7 +310,7 @@ func (ps *PatientStore) ByDoctorIDs(ctx context.Context, v models.Viewer, doctor
 	q := ps.s.db.NewSelect().Model(&rows).ColumnExpr("p.*").ColumnExpr("m.doctor_id").
 		Join("JOIN mappings AS m ON m.patient_id = p.id").
 		ApplyQueryBuilder(func(qb bun.QueryBuilder) bun.QueryBuilder { return a.In(qb, "m.doctor_id", doctorIDs) }).
-		ApplyQueryBuilder(ownPatients(v, "p", a)).OrderExpr("p.id DESC")
+		ApplyQueryBuilder(ownPatients(v, "p", a, ownerIs)).OrderExpr("p.id DESC")
 	if status != nil {
 		q = q.Where("m.status = ?", a.Of(string(*status)))
 	}

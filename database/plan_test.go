@@ -2,11 +2,13 @@ package database_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"healthcare/database"
 	"healthcare/database/dbtest"
@@ -91,7 +93,13 @@ func explain(t *testing.T, db *bun.DB, st statement) []string {
 		if _, err := conn.ExecContext(ctx, "SET plan_cache_mode = "+mode); err != nil {
 			t.Fatal(err)
 		}
-		plans = append(plans, lines("EXPLAIN EXECUTE plan_test (?)", bun.In(st.args)))
+		args := slices.Clone(st.args)
+		for i, v := range args {
+			if ids, ok := v.([]int64); ok {
+				args[i] = pgdialect.Array(ids)
+			}
+		}
+		plans = append(plans, lines("EXPLAIN EXECUTE plan_test (?)", bun.In(args)))
 	}
 	return plans
 }
@@ -136,6 +144,7 @@ func TestOwnerIndexPlans(t *testing.T) {
 	}
 	rec := &recorder{}
 	db.AddQueryHook(rec)
+	var oldIDs []int64 // the old account's newest patients, once seeded
 	female, active := models.GenderFemale, models.StatusActive
 	uid := old.UserID
 	lists := []struct {
@@ -179,6 +188,16 @@ func TestOwnerIndexPlans(t *testing.T) {
 			_, err := s.Mappings.List(ctx, old, models.MappingFilter{Status: &active}, models.PageRequest{WithTotal: true})
 			return err
 		}},
+		// Lookups by ids reach the rows through the ids' index, not by
+		// reading every row the account owns.
+		{"patients_by_ids", "patients_pkey", false, func() error {
+			_, err := s.Patients.ByIDs(ctx, old, oldIDs)
+			return err
+		}},
+		{"mappings_of_patients", "mappings_patient_doctor_key", false, func() error {
+			_, err := s.Mappings.ByPatientIDs(ctx, old, oldIDs, nil)
+			return err
+		}},
 		{"audit_of_one_account", "audit_events_user_idx", false, func() error {
 			_, err := app.Audit.List(ctx, root, models.AuditFilter{UserID: &uid}, models.PageRequest{WithTotal: true})
 			return err
@@ -218,6 +237,10 @@ func TestOwnerIndexPlans(t *testing.T) {
 	}
 
 	seed(old.UserID, 3000)
+	if err := db.NewSelect().Table("patients").Column("id").Where("created_by = ?", old.UserID).
+		OrderExpr("id DESC").Limit(50).Scan(ctx, &oldIDs); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := db.ExecContext(ctx, "VACUUM ANALYZE"); err != nil {
 		t.Fatal(err)
 	}
