@@ -34,7 +34,11 @@ func (ds *DoctorStore) get(ctx context.Context, v models.Viewer, id int64, stale
 	d := new(models.Doctor)
 	read := func(db bun.IDB) error {
 		a := newArgs(db)
-		return db.NewSelect().Model(d).Where("d.id = ?", a.Of(id)).Scan(a.Ctx(ctx))
+		q := db.NewSelect().Model(d).Where("d.id = ?", a.Of(id))
+		if stale { // a plain read: only what the reader shows (Projection)
+			q = q.Apply(columns(doctorColumns(ctx)))
+		}
+		return q.Scan(a.Ctx(ctx))
 	}
 	var err error
 	if stale {
@@ -53,7 +57,7 @@ func (ds *DoctorStore) ByIDs(ctx context.Context, v models.Viewer, ids []int64) 
 	var list []*models.Doctor
 	if err := ds.s.readVia(ctx, v, func(db bun.IDB) error {
 		a := newArgs(db)
-		return db.NewSelect().Model(&list).
+		return db.NewSelect().Model(&list).Apply(columns(doctorColumns(ctx))).
 			ApplyQueryBuilder(func(qb bun.QueryBuilder) bun.QueryBuilder { return a.In(qb, "d.id", ids) }).Scan(a.Ctx(ctx))
 	}); err != nil {
 		return nil, translate(err)
@@ -89,7 +93,8 @@ func (ds *DoctorStore) List(ctx context.Context, v models.Viewer, f models.Docto
 	}
 	var page *models.Page[*models.Doctor]
 	err := ds.s.readVia(ctx, v, func(db bun.IDB) (err error) {
-		page, err = list[*models.Doctor](ctx, db, pr, listSpec{idCol: "d.id", sorts: doctorSorts}, doctorFilter(f))
+		spec := listSpec{idCol: "d.id", sorts: doctorSorts, columns: columns(doctorColumns(ctx))}
+		page, err = list[*models.Doctor](ctx, db, pr, spec, doctorFilter(f))
 		return err
 	})
 	return page, err

@@ -35,9 +35,14 @@ func ownMappings(v models.Viewer, alias string, a *Args, form ownerForm) func(bu
 const mappingSearch = `(lower(patient.first_name || ' ' || patient.last_name) LIKE ? ESCAPE '\' OR lower(doctor.first_name || ' ' || doctor.last_name) LIKE ? ESCAPE '\')`
 
 // withParties selects the viewer's mappings with their patient and doctor
-// joined.
-func withParties(q *bun.SelectQuery, v models.Viewer, a *Args, form ownerForm) *bun.SelectQuery {
-	return q.Relation("Patient").Relation("Doctor").ApplyQueryBuilder(ownMappings(v, "m", a, form))
+// joined; a plain read (project), only the columns its reader shows
+// (Projection).
+func withParties(ctx context.Context, q *bun.SelectQuery, v models.Viewer, a *Args, form ownerForm, project bool) *bun.SelectQuery {
+	if !project {
+		return q.Relation("Patient").Relation("Doctor").ApplyQueryBuilder(ownMappings(v, "m", a, form))
+	}
+	return q.Apply(columns(mappingColumns(ctx))).Relation("Patient", columns(patientColumns(ctx))).
+		Relation("Doctor", columns(doctorColumns(ctx))).ApplyQueryBuilder(ownMappings(v, "m", a, form))
 }
 
 // mappingRefs names the mappings and, when withPatients, the patients
@@ -89,7 +94,7 @@ func (ms *MappingStore) loadFrom(ctx context.Context, v models.Viewer, id int64,
 	m := new(models.Mapping)
 	read := func(db bun.IDB) error {
 		a := newArgs(db)
-		return withParties(db.NewSelect().Model(m), v, a, ownerIs).Where("m.id = ?", a.Of(id)).Scan(a.Ctx(ctx))
+		return withParties(ctx, db.NewSelect().Model(m), v, a, ownerIs, stale).Where("m.id = ?", a.Of(id)).Scan(a.Ctx(ctx))
 	}
 	var err error
 	if stale {
@@ -111,7 +116,7 @@ func (ms *MappingStore) ByIDs(ctx context.Context, v models.Viewer, ids []int64)
 	var list []*models.Mapping
 	if err := ms.s.readVia(ctx, v, func(db bun.IDB) error {
 		a := newArgs(db)
-		return withParties(db.NewSelect().Model(&list), v, a, ownerIs).
+		return withParties(ctx, db.NewSelect().Model(&list), v, a, ownerIs, true).
 			ApplyQueryBuilder(func(qb bun.QueryBuilder) bun.QueryBuilder { return a.In(qb, "m.id", ids) }).Scan(a.Ctx(ctx))
 	}); err != nil {
 		return nil, translate(err)
@@ -163,7 +168,7 @@ func (ms *MappingStore) List(ctx context.Context, v models.Viewer, f models.Mapp
 	}
 	var page *models.Page[*models.Mapping]
 	err := ms.s.readVia(ctx, v, func(db bun.IDB) (err error) {
-		page, err = list[*models.Mapping](ctx, db, pr, mappingList(v), mappingFilter(v, f))
+		page, err = list[*models.Mapping](ctx, db, pr, mappingList(v), mappingFilter(ctx, v, f))
 		return err
 	})
 	if err != nil {
@@ -178,10 +183,11 @@ func (ms *MappingStore) List(ctx context.Context, v models.Viewer, f models.Mapp
 	return page, nil
 }
 
-// mappingFilter scopes a list of mappings to the viewer's patients and to f.
-func mappingFilter(v models.Viewer, f models.MappingFilter) func(*bun.SelectQuery, *Args) *bun.SelectQuery {
+// mappingFilter scopes a list of mappings to the viewer's patients and to f,
+// with their parties' columns as ctx's Projection says.
+func mappingFilter(ctx context.Context, v models.Viewer, f models.MappingFilter) func(*bun.SelectQuery, *Args) *bun.SelectQuery {
 	return func(q *bun.SelectQuery, a *Args) *bun.SelectQuery {
-		q = withParties(q, v, a, ownerRange)
+		q = withParties(ctx, q, v, a, ownerRange, true)
 		if f.PatientID != nil {
 			q = q.Where("m.patient_id = ?", a.Of(*f.PatientID))
 		}
@@ -240,7 +246,8 @@ func (ms *MappingStore) ByPatientIDs(ctx context.Context, v models.Viewer, patie
 	}
 	var list []*models.Mapping
 	a := ms.s.args()
-	q := ms.s.db.NewSelect().Model(&list).Relation("Doctor").ApplyQueryBuilder(ownMappings(v, "m", a, ownerIs)).
+	q := ms.s.db.NewSelect().Model(&list).Apply(columns(mappingColumns(ctx))).Relation("Doctor", columns(doctorColumns(ctx))).
+		ApplyQueryBuilder(ownMappings(v, "m", a, ownerIs)).
 		ApplyQueryBuilder(func(qb bun.QueryBuilder) bun.QueryBuilder { return a.In(qb, "m.patient_id", patientIDs) }).
 		OrderExpr("m.id DESC")
 	if status != nil {

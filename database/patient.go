@@ -77,7 +77,11 @@ func (ps *PatientStore) loadFrom(ctx context.Context, v models.Viewer, id int64,
 	p := new(models.Patient)
 	read := func(db bun.IDB) error {
 		a := newArgs(db)
-		return db.NewSelect().Model(p).Where("p.id = ?", a.Of(id)).ApplyQueryBuilder(ownPatients(v, "p", a, ownerIs)).Scan(a.Ctx(ctx))
+		q := db.NewSelect().Model(p).Where("p.id = ?", a.Of(id)).ApplyQueryBuilder(ownPatients(v, "p", a, ownerIs))
+		if stale { // a plain read: only what the reader shows (Projection)
+			q = q.Apply(columns(patientColumns(ctx)))
+		}
+		return q.Scan(a.Ctx(ctx))
 	}
 	var err error
 	if stale {
@@ -99,7 +103,8 @@ func (ps *PatientStore) ByIDs(ctx context.Context, v models.Viewer, ids []int64)
 	var list []*models.Patient
 	err := ps.s.readVia(ctx, v, func(db bun.IDB) error {
 		a := newArgs(db)
-		q := db.NewSelect().Model(&list).ApplyQueryBuilder(func(qb bun.QueryBuilder) bun.QueryBuilder { return a.In(qb, "p.id", ids) })
+		q := db.NewSelect().Model(&list).Apply(columns(patientColumns(ctx))).
+			ApplyQueryBuilder(func(qb bun.QueryBuilder) bun.QueryBuilder { return a.In(qb, "p.id", ids) })
 		return q.ApplyQueryBuilder(ownPatients(v, "p", a, ownerIs)).Scan(a.Ctx(ctx))
 	})
 	if err != nil {
@@ -141,7 +146,9 @@ func (ps *PatientStore) List(ctx context.Context, v models.Viewer, f models.Pati
 	}
 	var page *models.Page[*models.Patient]
 	err := ps.s.readVia(ctx, v, func(db bun.IDB) (err error) {
-		page, err = list[*models.Patient](ctx, db, pr, patientList(v), patientFilter(v, f))
+		spec := patientList(v)
+		spec.columns = columns(patientColumns(ctx))
+		page, err = list[*models.Patient](ctx, db, pr, spec, patientFilter(v, f))
 		return err
 	})
 	if err != nil {
@@ -307,7 +314,15 @@ func (ps *PatientStore) ByDoctorIDs(ctx context.Context, v models.Viewer, doctor
 	}
 	var rows []patientOfDoctor
 	a := ps.s.args()
-	q := ps.s.db.NewSelect().Model(&rows).ColumnExpr("p.*").ColumnExpr("m.doctor_id").
+	q := ps.s.db.NewSelect().Model(&rows)
+	if cols := patientColumns(ctx); cols != nil {
+		for _, c := range cols {
+			q = q.ColumnExpr("p.?", bun.Ident(c))
+		}
+	} else {
+		q = q.ColumnExpr("p.*")
+	}
+	q = q.ColumnExpr("m.doctor_id").
 		Join("JOIN mappings AS m ON m.patient_id = p.id").
 		ApplyQueryBuilder(func(qb bun.QueryBuilder) bun.QueryBuilder { return a.In(qb, "m.doctor_id", doctorIDs) }).
 		ApplyQueryBuilder(ownPatients(v, "p", a, ownerIs)).OrderExpr("p.id DESC")

@@ -192,6 +192,7 @@ func NewHandler(o Options) http.Handler {
 	exec.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](apqCacheSize)})
 	exec.Use(&preflight{schema: Schema, docs: lru.New[*inspected](queryCacheSize)})
 	exec.Use(limitsExt{limits: o.Limits, schema: es})
+	exec.Use(projectionExt{newProjector(o.Store.DB(), Schema)})
 	exec.Use(wsOperations{})
 	exec.Use(wsEvents{store: o.Store, audit: o.Audit, log: o.Log})
 	for _, e := range o.Extensions {
