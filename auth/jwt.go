@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -59,6 +60,41 @@ type Signer struct {
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
 	parser     *jwt.Parser
+	verified   verifiedTokens
+}
+
+// verifiedTokens remembers the access tokens whose signature and claims
+// checked out, until they expire, so that a client's next requests with the
+// same token skip the HMAC and the JSON decoding (a tenth of a small
+// request's CPU). Only what depends on the token alone is remembered: its
+// session and account are checked on every request all the same. At most
+// maxVerified tokens are kept; past that the memory starts over.
+type verifiedTokens struct {
+	mu sync.Mutex
+	m  map[string]*Claims
+}
+
+const maxVerified = 10_000
+
+func (v *verifiedTokens) get(raw string) *Claims {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.m[raw]
+}
+
+func (v *verifiedTokens) put(raw string, c *Claims) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.m == nil || len(v.m) >= maxVerified {
+		v.m = make(map[string]*Claims)
+	}
+	v.m[raw] = c
+}
+
+func (v *verifiedTokens) drop(raw string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	delete(v.m, raw)
 }
 
 // NewSigner returns a Signer; secret must be at least MinSecretLen bytes.
@@ -79,10 +115,13 @@ func NewSigner(secret []byte, accessTTL, refreshTTL time.Duration) (*Signer, err
 		jwt.WithIssuedAt(),
 		jwt.WithIssuer(s.issuer),
 		jwt.WithAudience(s.audience),
-		jwt.WithLeeway(5*time.Second),
+		jwt.WithLeeway(tokenLeeway),
 	)
 	return s, nil
 }
+
+// tokenLeeway is the clock skew allowed between nodes for exp, iat and nbf.
+const tokenLeeway = 5 * time.Second
 
 // NewJTI returns a random token id.
 func NewJTI() string {
@@ -128,6 +167,15 @@ var ErrExpiredToken = errors.New("token expired")
 // Verify checks signature, algorithm, issuer, audience, expiry, issue time
 // and type, and that the token names its session.
 func (s *Signer) Verify(raw, typ string) (*Claims, error) {
+	if typ == TypeAccess {
+		if c := s.verified.get(raw); c != nil {
+			if time.Now().After(c.ExpiresAt.Add(tokenLeeway)) {
+				s.verified.drop(raw)
+				return nil, ErrExpiredToken
+			}
+			return c, nil
+		}
+	}
 	c := new(Claims)
 	_, err := s.parser.ParseWithClaims(raw, c, func(*jwt.Token) (any, error) { return s.secret, nil })
 	if err != nil {
@@ -142,6 +190,9 @@ func (s *Signer) Verify(raw, typ string) (*Claims, error) {
 	}
 	if _, err := c.UserID(); err != nil {
 		return nil, ErrInvalidToken
+	}
+	if typ == TypeAccess {
+		s.verified.put(raw, c)
 	}
 	return c, nil
 }

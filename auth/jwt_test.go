@@ -399,3 +399,42 @@ func decodePayload(tb testing.TB, raw string) map[string]any {
 	}
 	return m
 }
+
+// TestSignerRemembersOnlyWhatItVerified: a verified access token is
+// remembered, yet a token that differs from it by one character (another
+// signature, other claims) is still checked and refused, a refresh token is
+// never taken from the memory of access tokens, and an access token that
+// has expired since it was remembered is refused as expired.
+func TestSignerRemembersOnlyWhatItVerified(t *testing.T) {
+	t.Parallel()
+	s, err := auth.NewSigner(testSecret, 1500*time.Millisecond, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := s.Issue(7, auth.TypeAccess, "sess")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		c, err := s.Verify(tok, auth.TypeAccess)
+		if err != nil || c.Session != "sess" {
+			t.Fatalf("verify: %v %+v", err, c)
+		}
+	}
+	last := tok[len(tok)-1]
+	other := byte('A')
+	if last == 'A' {
+		other = 'B'
+	}
+	if _, err := s.Verify(tok[:len(tok)-1]+string(other), auth.TypeAccess); !errors.Is(err, auth.ErrInvalidToken) {
+		t.Errorf("a changed signature: %v", err)
+	}
+	if _, err := s.Verify(tok, auth.TypeRefresh); !errors.Is(err, auth.ErrInvalidToken) {
+		t.Errorf("an access token as a refresh token: %v", err)
+	}
+	// Past its expiry and the 5 s leeway the remembered token is refused.
+	time.Sleep(1500*time.Millisecond + 5*time.Second + 100*time.Millisecond)
+	if _, err := s.Verify(tok, auth.TypeAccess); !errors.Is(err, auth.ErrExpiredToken) {
+		t.Errorf("after expiry: %v", err)
+	}
+}

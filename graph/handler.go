@@ -408,12 +408,34 @@ func writeResponse(w io.Writer, resp *graphql.Response) {
 	if resp == nil {
 		resp = &graphql.Response{}
 	}
-	out := struct {
-		Errors     gqlerror.List   `json:"errors,omitempty"`
-		Data       json.RawMessage `json:"data,omitempty"`
-		Extensions map[string]any  `json:"extensions,omitempty"`
-	}{resp.Errors, resp.Data, resp.Extensions}
-	_ = json.NewEncoder(w).Encode(out)
+	// The data is gqlgen's own JSON: copied as it is, not re-scanned and
+	// re-escaped by encoding/json (a tenth of a list's CPU).
+	b := make([]byte, 0, len(resp.Data)+64)
+	b = append(b, '{')
+	sep := func() {
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+	}
+	if len(resp.Errors) > 0 {
+		errs, err := json.Marshal(resp.Errors)
+		if err != nil {
+			errs = []byte(`[{"message":"internal error"}]`)
+		}
+		b = append(append(b, `"errors":`...), errs...)
+	}
+	if len(resp.Data) > 0 {
+		sep()
+		b = append(append(b, `"data":`...), resp.Data...)
+	}
+	if len(resp.Extensions) > 0 {
+		if ext, err := json.Marshal(resp.Extensions); err == nil {
+			sep()
+			b = append(append(b, `"extensions":`...), ext...)
+		}
+	}
+	b = append(b, "}\n"...)
+	_, _ = w.Write(b)
 }
 
 // writeErr answers a request that is not a GraphQL request at all (wrong
