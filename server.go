@@ -265,6 +265,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	}
 	defer stopMetrics()
 	go a.purgeTokens(ctx)
+	go a.compactCounts(ctx)
 	go a.notifier.Listen(ctx, a.db, a.log)
 	if a.replica != nil {
 		go a.replica.Watch(ctx, time.Second)
@@ -292,6 +293,23 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	}
 	a.log.Info("stopped")
 	return nil
+}
+
+// compactCounts folds the patient count deltas into the counts every few
+// seconds, so that a count reads a few rows (database.CompactCounts).
+func (a *app) compactCounts(ctx context.Context) {
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := a.store.CompactCounts(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("compact patient counts", "err", err)
+		}
+	}
 }
 
 // purgeTokens deletes long-ended sessions and refresh tokens every hour.

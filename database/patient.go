@@ -148,6 +148,9 @@ func (ps *PatientStore) List(ctx context.Context, v models.Viewer, f models.Pati
 	err := ps.s.readVia(ctx, v, func(db bun.IDB) (err error) {
 		spec := patientList(v)
 		spec.columns = columns(patientColumns(ctx))
+		if patientCounted(f) {
+			spec.count = func(ctx context.Context, db bun.IDB) (int, error) { return patientCount(ctx, db, v, f) }
+		}
 		page, err = list[*models.Patient](ctx, db, pr, spec, patientFilter(v, f))
 		return err
 	})

@@ -150,9 +150,10 @@ func TestOwnerIndexPlans(t *testing.T) {
 	lists := []struct {
 		name  string
 		index string // the owner index family every statement must use
-		// fresh: only with statistics that match the data. A filtered
-		// count under stale statistics is left to the planner, which may
-		// scan the table (see docs/performance.md).
+		// fresh: only with statistics that match the data. A count of
+		// mappings filtered by status under stale statistics is left to
+		// the planner, which may scan the table (see docs/performance.md);
+		// patients are counted from patient_counts.
 		fresh bool
 		run   func() error
 	}{
@@ -172,7 +173,7 @@ func TestOwnerIndexPlans(t *testing.T) {
 			_, err := s.Patients.List(ctx, old, models.PatientFilter{Gender: &female}, models.PageRequest{})
 			return err
 		}},
-		{"patients_by_gender_counted", "patients_owner", true, func() error {
+		{"patients_by_gender_counted", "patients_owner", false, func() error {
 			_, err := s.Patients.List(ctx, old, models.PatientFilter{Gender: &female}, models.PageRequest{WithTotal: true})
 			return err
 		}},
@@ -223,6 +224,14 @@ func TestOwnerIndexPlans(t *testing.T) {
 							t.Errorf("%s: its values are not parameters", q.query)
 						}
 						for _, plan := range explain(t, db, q) {
+							if strings.Contains(q.query, "patient_counts") {
+								// A count from the counts (patientCount):
+								// a few rows, never the patients themselves.
+								if strings.Contains(plan, " on patients ") || strings.Contains(plan, " on patients\n") {
+									t.Errorf("%s %v\ncounts patients:\n%s", q.query, q.args, plan)
+								}
+								continue
+							}
 							if !strings.Contains(plan, l.index) || strings.Contains(plan, "Seq Scan on patients") ||
 								strings.Contains(plan, "Seq Scan on mappings") || strings.Contains(plan, "Seq Scan on audit_events") ||
 								strings.Contains(plan, "Backward using patients_pkey") || strings.Contains(plan, "Backward using mappings_pkey") ||

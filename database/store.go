@@ -253,6 +253,9 @@ type listSpec struct {
 	sorts sortColumns
 	// columns, when set, picks the page query's columns (not the count's).
 	columns func(*bun.SelectQuery) *bun.SelectQuery
+	// count, when set, counts the whole filtered set some cheaper way than
+	// counting its rows (patientCount).
+	count func(context.Context, bun.IDB) (int, error)
 }
 
 // list runs the query built by scope on T as one page of pr, newest
@@ -280,7 +283,9 @@ func list[T any](ctx context.Context, db bun.IDB, pr models.PageRequest, spec li
 		var n int
 		var err error
 		a := newArgs(db)
-		if spec.lead != "" {
+		if spec.count != nil {
+			n, err = spec.count(ctx, db)
+		} else if spec.lead != "" {
 			// Counted through the owner index (see lead): the rows in its
 			// order, which only that index yields without a sort.
 			var none []T
