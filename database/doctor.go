@@ -93,7 +93,7 @@ func (ds *DoctorStore) List(ctx context.Context, v models.Viewer, f models.Docto
 	}
 	var page *models.Page[*models.Doctor]
 	err := ds.s.readVia(ctx, v, func(db bun.IDB) (err error) {
-		spec := listSpec{idCol: "d.id", sorts: doctorSorts, columns: columns(doctorColumns(ctx))}
+		spec := listSpec{idCol: "d.id", sorts: doctorSorts, columns: columns(doctorColumns(ctx)), literal: f.Search != ""}
 		page, err = list[*models.Doctor](ctx, db, pr, spec, doctorFilter(f))
 		return err
 	})

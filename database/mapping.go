@@ -168,7 +168,9 @@ func (ms *MappingStore) List(ctx context.Context, v models.Viewer, f models.Mapp
 	}
 	var page *models.Page[*models.Mapping]
 	err := ms.s.readVia(ctx, v, func(db bun.IDB) (err error) {
-		page, err = list[*models.Mapping](ctx, db, pr, mappingList(v), mappingFilter(ctx, v, f))
+		spec := mappingList(v)
+		spec.literal = f.Search != ""
+		page, err = list[*models.Mapping](ctx, db, pr, spec, mappingFilter(ctx, v, f))
 		return err
 	})
 	if err != nil {

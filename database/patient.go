@@ -148,6 +148,7 @@ func (ps *PatientStore) List(ctx context.Context, v models.Viewer, f models.Pati
 	err := ps.s.readVia(ctx, v, func(db bun.IDB) (err error) {
 		spec := patientList(v)
 		spec.columns = columns(patientColumns(ctx))
+		spec.literal = f.Search != ""
 		if patientCounted(f) {
 			spec.count = func(ctx context.Context, db bun.IDB) (int, error) { return patientCount(ctx, db, v, f) }
 		}

@@ -256,6 +256,19 @@ type listSpec struct {
 	// count, when set, counts the whole filtered set some cheaper way than
 	// counting its rows (patientCount).
 	count func(context.Context, bun.IDB) (int, error)
+	// literal writes the values into the text rather than as parameters
+	// (no Args): for a search, whose best plan depends on the pattern (the
+	// trigram index for a rare term), which a prepared statement's generic
+	// plan, made without it, does not know.
+	literal bool
+}
+
+// args returns the Args of one of the list's statements (nil: literal).
+func (spec listSpec) args(db bun.IDB) *Args {
+	if spec.literal {
+		return nil
+	}
+	return newArgs(db)
 }
 
 // list runs the query built by scope on T as one page of pr, newest
@@ -282,7 +295,7 @@ func list[T any](ctx context.Context, db bun.IDB, pr models.PageRequest, spec li
 	if pr.WithTotal {
 		var n int
 		var err error
-		a := newArgs(db)
+		a := spec.args(db)
 		if spec.count != nil {
 			n, err = spec.count(ctx, db)
 		} else if spec.lead != "" {
@@ -307,7 +320,7 @@ func list[T any](ctx context.Context, db bun.IDB, pr models.PageRequest, spec li
 		}
 		return []string{spec.idCol + dir}
 	}
-	a := newArgs(db)
+	a := spec.args(db)
 	q := scope(db.NewSelect().Model(&items), a)
 	if spec.columns != nil {
 		q = spec.columns(q)
