@@ -31,7 +31,6 @@ func (k edgeKey) status() *models.MappingStatus {
 type Loaders struct {
 	PatientByID       *dataloadgen.Loader[int64, *models.Patient]
 	DoctorByID        *dataloadgen.Loader[int64, *models.Doctor]
-	DoctorsByPatient  *dataloadgen.Loader[edgeKey, []*models.Doctor]
 	MappingsByPatient *dataloadgen.Loader[edgeKey, []*models.Mapping]
 	PatientsByDoctor  *dataloadgen.Loader[edgeKey, []*models.Patient]
 }
@@ -40,7 +39,7 @@ type Loaders struct {
 // methods, so a nested edge never shows a record its list would hide.
 func newLoaders(s *database.Store, viewer func() models.Viewer) *Loaders {
 	opts := []dataloadgen.Option{dataloadgen.WithWait(time.Millisecond), dataloadgen.WithBatchCapacity(500)}
-	l := &Loaders{
+	return &Loaders{
 		PatientByID: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*models.Patient, error) {
 			return s.Patients.ByIDs(ctx, viewer(), ids)
 		}, opts...),
@@ -58,27 +57,6 @@ func newLoaders(s *database.Store, viewer func() models.Viewer) *Loaders {
 			})
 		}, opts...),
 	}
-	// A patient's doctors are its mappings' doctors: one query (the
-	// mappings with their doctor joined) serves both edges, and a query
-	// that asks for both costs one statement, not two.
-	l.DoctorsByPatient = dataloadgen.NewMappedLoader(func(ctx context.Context, keys []edgeKey) (map[edgeKey][]*models.Doctor, error) {
-		mappings, err := l.MappingsByPatient.LoadAll(ctx, keys)
-		if err != nil {
-			return nil, err
-		}
-		out := make(map[edgeKey][]*models.Doctor, len(keys))
-		for i, k := range keys {
-			ds := make([]*models.Doctor, 0, len(mappings[i]))
-			for _, m := range mappings[i] {
-				if m.Doctor != nil {
-					ds = append(ds, m.Doctor)
-				}
-			}
-			out[k] = ds
-		}
-		return out, nil
-	}, opts...)
-	return l
 }
 
 // byStatus runs fetch once per distinct status among keys and gives every

@@ -66,7 +66,7 @@ func requestedEdges(ctx context.Context, nodeType string, names ...string) []edg
 // prefetchPatientEdges loads the doctors and mappings edges that a patients
 // connection selects, for every patient of the page at once: one query per
 // distinct status argument, since a patient's doctors are read through its
-// mappings (Loaders.DoctorsByPatient). The page's patients are primed in
+// mappings (patientResolver.Doctors). The page's patients are primed in
 // PatientByID, so Mapping.patient under them costs nothing.
 func prefetchPatientEdges(ctx context.Context, patients []*models.Patient) {
 	if len(patients) == 0 {

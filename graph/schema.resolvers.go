@@ -224,7 +224,19 @@ func (r *mutationResolver) DeleteMapping(ctx context.Context, id string) (string
 
 // Doctors is the resolver for the doctors field.
 func (r *patientResolver) Doctors(ctx context.Context, obj *models.Patient, status *models.MappingStatus) ([]*models.Doctor, error) {
-	return loaders(ctx).DoctorsByPatient.Load(ctx, edgeKey{ID: obj.ID, Status: deref(status)})
+	// A patient's doctors are its mappings' doctors: the mappings loader
+	// (one query, the doctors joined) serves both edges.
+	ms, err := loaders(ctx).MappingsByPatient.Load(ctx, edgeKey{ID: obj.ID, Status: deref(status)})
+	if err != nil {
+		return nil, err
+	}
+	ds := make([]*models.Doctor, 0, len(ms))
+	for _, m := range ms {
+		if m.Doctor != nil {
+			ds = append(ds, m.Doctor)
+		}
+	}
+	return ds, nil
 }
 
 // Mappings is the resolver for the mappings field.
