@@ -148,7 +148,9 @@ func (ps *PatientStore) List(ctx context.Context, v models.Viewer, f models.Pati
 	err := ps.s.readVia(ctx, v, func(db bun.IDB) (err error) {
 		spec := patientList(v)
 		spec.columns = columns(patientColumns(ctx))
-		spec.literal = f.Search != ""
+		if f.Search != "" {
+			spec.literal, spec.search, spec.lead = true, true, ""
+		}
 		if patientCounted(f) {
 			spec.count = func(ctx context.Context, db bun.IDB) (int, error) { return patientCount(ctx, db, v, f) }
 		}
@@ -170,7 +172,11 @@ func (ps *PatientStore) List(ctx context.Context, v models.Viewer, f models.Pati
 // patientFilter scopes a list of patients to the viewer's and to f.
 func patientFilter(v models.Viewer, f models.PatientFilter) func(*bun.SelectQuery, *Args) *bun.SelectQuery {
 	return func(q *bun.SelectQuery, a *Args) *bun.SelectQuery {
-		q = q.ApplyQueryBuilder(ownPatients(v, "p", a, ownerRange))
+		form := ownerRange
+		if f.Search != "" {
+			form = ownerFilter
+		}
+		q = q.ApplyQueryBuilder(ownPatients(v, "p", a, form))
 		if f.Search != "" {
 			q = q.Where(patientSearch, a.Of(likePattern(f.Search)))
 		}

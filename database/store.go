@@ -204,7 +204,16 @@ func ownerIs(qb bun.QueryBuilder, col bun.Ident, id int64, a *Args) bun.QueryBui
 	return qb.Where("? = ?", col, a.Of(id))
 }
 
-// ownerForm is ownerRange (lists) or ownerIs (lookups).
+// ownerFilter says "column holds the viewer's id" as a filter no index can
+// serve (col + 0), for a search (listSpec.search): whatever the statistics
+// say of the account's share, the rows are reached through the term's
+// trigram index.
+func ownerFilter(qb bun.QueryBuilder, col bun.Ident, id int64, a *Args) bun.QueryBuilder {
+	return qb.Where("? + 0 = ?", col, a.Of(id))
+}
+
+// ownerForm is ownerRange (lists), ownerIs (lookups) or ownerFilter
+// (searches).
 type ownerForm func(qb bun.QueryBuilder, col bun.Ident, id int64, a *Args) bun.QueryBuilder
 
 // now is the time stamped on writes: UTC, in the microseconds both databases keep.
@@ -261,6 +270,12 @@ type listSpec struct {
 	// trigram index for a rare term), which a prepared statement's generic
 	// plan, made without it, does not know.
 	literal bool
+	// search pages a search: newest first by "id + 0", an order no index
+	// yields, so that neither the owner index nor the primary key offers a
+	// walk through the account's (or everyone's) rows that stale statistics
+	// could make look cheap; the term's trigram index reads the matches and
+	// a sort orders them. The scope writes the owner with ownerFilter.
+	search bool
 }
 
 // args returns the Args of one of the list's statements (nil: literal).
@@ -315,7 +330,10 @@ func list[T any](ctx context.Context, db bun.IDB, pr models.PageRequest, spec li
 		page.Total = n
 	}
 	idOrder := func(dir string) []string {
-		if spec.lead != "" {
+		switch {
+		case spec.search:
+			return []string{spec.idCol + " + 0" + dir}
+		case spec.lead != "":
 			return []string{spec.lead + dir, spec.idCol + dir}
 		}
 		return []string{spec.idCol + dir}
