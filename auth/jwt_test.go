@@ -421,12 +421,14 @@ func TestSignerRemembersOnlyWhatItVerified(t *testing.T) {
 			t.Fatalf("verify: %v %+v", err, c)
 		}
 	}
-	last := tok[len(tok)-1]
+	// A character inside the signature (the last one may only carry
+	// padding bits, which decode alike).
+	i := len(tok) - 10
 	other := byte('A')
-	if last == 'A' {
+	if tok[i] == 'A' {
 		other = 'B'
 	}
-	if _, err := s.Verify(tok[:len(tok)-1]+string(other), auth.TypeAccess); !errors.Is(err, auth.ErrInvalidToken) {
+	if _, err := s.Verify(tok[:i]+string(other)+tok[i+1:], auth.TypeAccess); !errors.Is(err, auth.ErrInvalidToken) {
 		t.Errorf("a changed signature: %v", err)
 	}
 	if _, err := s.Verify(tok, auth.TypeRefresh); !errors.Is(err, auth.ErrInvalidToken) {
