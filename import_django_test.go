@@ -156,7 +156,10 @@ func findDjangoPeer(t *testing.T) string {
 			return abs
 		}
 	}
-	skipOrFail(t, "the Django reference is not found (set DJANGO_PEER_DIR to its directory); skipping the import test against it")
+	// The reference's source is not part of this repository and nothing
+	// can install it: without it the test skips, in CI too (saying so).
+	// With it, missing Python packages fail in CI (.ci/django installs them).
+	t.Skip("the Django reference's source is not beside the repository (set DJANGO_PEER_DIR to its directory); skipping the import test against it")
 	return ""
 }
 
