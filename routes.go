@@ -32,7 +32,10 @@ func (a *app) routes() http.Handler {
 		observe.HTTP(a.metrics, a.tracing),
 		web.RequestInfo(web.Origin{TrustProxy: a.cfg.TrustProxy, PublicURL: a.cfg.PublicURL}),
 		accessLog(a.log),
-		recoverer(a.log),
+		// The last resort for a panic outside every adapter's own recovery.
+		web.Recover(a.log, "server", func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, http.StatusInternalServerError, map[string]any{"success": false, "message": "Internal server error."})
+		}),
 		limitBody(a.cfg.MaxBodyBytes),
 		timeout(a.cfg.RequestTimeout),
 	}
@@ -164,28 +167,6 @@ func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
 				slog.Duration("duration", time.Since(start)),
 				slog.String("remote", r.RemoteAddr),
 			)
-		})
-	}
-}
-
-// recoverer is the last resort for a panic outside every adapter's own
-// recovery: a 500 that says nothing about its cause, which is logged with
-// the request id.
-func recoverer(log *slog.Logger) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			defer func() {
-				rec := recover()
-				if rec == nil {
-					return
-				}
-				if rec == http.ErrAbortHandler {
-					panic(rec)
-				}
-				log.ErrorContext(r.Context(), "panic", "request_id", middleware.GetReqID(r.Context()), "panic", rec)
-				writeJSON(w, http.StatusInternalServerError, map[string]any{"success": false, "message": "Internal server error."})
-			}()
-			next.ServeHTTP(w, r)
 		})
 	}
 }

@@ -30,7 +30,6 @@ import (
 	"strings"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
 
 	"healthcare/audit"
 	"healthcare/auth"
@@ -100,7 +99,7 @@ func NewHandler(o Options) http.Handler {
 
 	r := chi.NewRouter()
 	r.Use(web.Headers(consolePolicy, h.prefix+"/static/"))
-	r.Use(h.recoverer)
+	r.Use(web.Recover(h.log, "admin", h.internalError))
 	r.Use(cop.Handler)
 	r.Use(h.trail.Middleware(h.auditFailed))
 	static, _ := fs.Sub(staticFS, "static")
@@ -163,25 +162,6 @@ func NewHandler(o Options) http.Handler {
 			return
 		}
 		r.ServeHTTP(w, req)
-	})
-}
-
-// recoverer turns a panic into an HTML 500 page that says nothing of its
-// cause; the cause is logged with the request id.
-func (h *handler) recoverer(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			rec := recover()
-			if rec == nil {
-				return
-			}
-			if rec == http.ErrAbortHandler {
-				panic(rec)
-			}
-			h.log.ErrorContext(r.Context(), "admin: panic", "request_id", middleware.GetReqID(r.Context()), "panic", rec)
-			h.internalError(w, r)
-		}()
-		next.ServeHTTP(w, r)
 	})
 }
 

@@ -64,29 +64,18 @@ func (res resource[M, I, P]) getHandler(h *Handler) handlerFunc {
 // replaceHandler is PUT /<kind>/{id}/: the whole record (required fields
 // required).
 func (res resource[M, I, P]) replaceHandler(h *Handler) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		v, err := auth.RequireViewer(r.Context())
-		if err != nil {
-			return err
-		}
-		id, err := pathID(r, "id", res.name)
-		if err != nil {
-			return err
-		}
-		in, err := decode[I](r)
-		if err != nil {
-			return err
-		}
-		m, _, err := res.replace(r.Context(), v, id, in)
-		if err != nil {
-			return err
-		}
-		return h.writeData(w, r, http.StatusOK, res.name+" updated successfully", res.out(m))
-	}
+	return editHandler(h, res, res.replace)
 }
 
 // updateHandler is PATCH /<kind>/{id}/: only the fields sent change.
 func (res resource[M, I, P]) updateHandler(h *Handler) handlerFunc {
+	return editHandler(h, res, res.update)
+}
+
+// editHandler decodes an X (the whole record, or a patch) for the record in
+// the path, and answers with what apply made of it.
+func editHandler[M, I, P, X any](h *Handler, res resource[M, I, P],
+	apply func(context.Context, models.Viewer, int64, X) (*M, []string, error)) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		v, err := auth.RequireViewer(r.Context())
 		if err != nil {
@@ -96,11 +85,11 @@ func (res resource[M, I, P]) updateHandler(h *Handler) handlerFunc {
 		if err != nil {
 			return err
 		}
-		in, err := decode[P](r)
+		in, err := decode[X](r)
 		if err != nil {
 			return err
 		}
-		m, _, err := res.update(r.Context(), v, id, in)
+		m, _, err := apply(r.Context(), v, id, in)
 		if err != nil {
 			return err
 		}

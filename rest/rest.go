@@ -52,7 +52,9 @@ func NewHandler(o Options) http.Handler {
 	h := &Handler{store: o.Store, auth: o.Auth, trail: o.Audit, log: o.Log}
 	r := chi.NewRouter()
 	r.Use(web.Headers(web.APIPolicy, ""))
-	r.Use(h.recoverer)
+	r.Use(web.Recover(h.log, "rest", func(w http.ResponseWriter, r *http.Request) {
+		h.writeJSON(w, r, http.StatusInternalServerError, envelope{Message: "Internal server error."})
+	}))
 	r.Use(middleware.StripSlashes)
 	r.Use(o.Auth.Middleware)
 	if o.Audit != nil {
@@ -105,25 +107,6 @@ func NewHandler(o Options) http.Handler {
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.router.ServeHTTP(w, r) }
-
-// recoverer turns a panic into the envelope's 500, which says nothing of
-// its cause; the cause is logged with the request id.
-func (h *Handler) recoverer(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			rec := recover()
-			if rec == nil {
-				return
-			}
-			if rec == http.ErrAbortHandler {
-				panic(rec)
-			}
-			h.log.ErrorContext(r.Context(), "rest: panic", "request_id", middleware.GetReqID(r.Context()), "panic", rec)
-			h.writeJSON(w, r, http.StatusInternalServerError, envelope{Message: "Internal server error."})
-		}()
-		next.ServeHTTP(w, r)
-	})
-}
 
 // handlerFunc is a handler that leaves its failure to writeError.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error

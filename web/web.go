@@ -7,6 +7,7 @@ package web
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"os"
 	"strconv"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"healthcare/models"
+
+	"github.com/go-chi/chi/v5/middleware"
 )
 
 // statuses is the one map from error codes to HTTP statuses.
@@ -168,5 +171,28 @@ func SetHeaders(w http.ResponseWriter, r *http.Request, csp string) {
 	h.Set("Content-Security-Policy", csp)
 	if models.RequestInfoFrom(r.Context()).Secure() {
 		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+	}
+}
+
+// Recover turns a panic in the handler into answer (a 500 in the adapter's
+// own format that says nothing of its cause) and logs the cause with the
+// request id; where names the adapter in the log. http.ErrAbortHandler
+// passes through, as net/http expects of a deliberately cut answer.
+func Recover(log *slog.Logger, where string, answer func(http.ResponseWriter, *http.Request)) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				rec := recover()
+				if rec == nil {
+					return
+				}
+				if rec == http.ErrAbortHandler {
+					panic(rec)
+				}
+				log.ErrorContext(r.Context(), where+": panic", "request_id", middleware.GetReqID(r.Context()), "panic", rec)
+				answer(w, r)
+			}()
+			next.ServeHTTP(w, r)
+		})
 	}
 }
