@@ -102,6 +102,23 @@ func TestImportDjangoPeer(t *testing.T) {
 					t.Fatalf("wrong password: %d, want 401", st)
 				}
 			})
+			t.Run("postman_collection_as_an_imported_user", func(t *testing.T) {
+				// Carol has no records in Django: the collection runs as it
+				// does for a new user, signing in with her Django password.
+				u := seed.users[2]
+				newman := findNewman(t)
+				cmd := exec.Command(newman, "run", "postman/healthcare.postman_collection.json",
+					"--environment", "postman/healthcare.postman_environment.json",
+					"--env-var", "base_url="+srv.URL+"/api", "--env-var", "import_email="+u.email,
+					"--env-var", "import_password="+u.password, "--color", "off")
+				out, err := cmd.CombinedOutput()
+				if err != nil {
+					t.Fatalf("newman as the imported %s: %v\n%s", u.email, err, out)
+				}
+				if !strings.Contains(string(out), "status is 400 (imported account exists)") {
+					t.Fatalf("the collection did not run as the imported account:\n%s", out)
+				}
+			})
 			t.Run("new_records_get_new_ids", func(t *testing.T) {
 				u := seed.users[0]
 				tok := djangoLogin(t, srv.URL, u.email, u.password)
@@ -140,6 +157,26 @@ func skipOrFail(t *testing.T, format string, args ...any) {
 		t.Fatalf("%s (CI=true: .ci/django must have installed it)", msg)
 	}
 	t.Skip(msg)
+}
+
+// findNewman returns the newman command: on PATH, or where .ci/newman
+// installs it (NEWMAN_DIR, else ~/.cache/healthcare-newman).
+func findNewman(t *testing.T) string {
+	t.Helper()
+	if p, err := exec.LookPath("newman"); err == nil {
+		return p
+	}
+	dir := os.Getenv("NEWMAN_DIR")
+	if dir == "" {
+		if cache, err := os.UserCacheDir(); err == nil {
+			dir = filepath.Join(cache, "healthcare-newman")
+		}
+	}
+	p := filepath.Join(dir, "node_modules", ".bin", "newman")
+	if _, err := os.Stat(p); err != nil {
+		skipOrFail(t, "newman is not installed (.ci/newman install); skipping the Postman run as an imported user")
+	}
+	return p
 }
 
 // findDjangoPeer returns the reference's directory: DJANGO_PEER_DIR, or
