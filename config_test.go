@@ -364,14 +364,8 @@ func TestEnvExampleMatchesSettings(t *testing.T) {
 
 func TestHealthcheck(t *testing.T) {
 	a := testApp(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.serve(ctx, ln) }()
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	addr, stop := serveApp(t, a)
+	_, port, _ := net.SplitHostPort(addr)
 
 	for _, host := range []string{"", "127.0.0.1", "0.0.0.0"} {
 		var out bytes.Buffer
@@ -380,8 +374,7 @@ func TestHealthcheck(t *testing.T) {
 			t.Errorf("HOST=%q: %v %s", host, err, out.String())
 		}
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	if err := runWith(context.Background(), []string{"healthcheck"}, envMap(map[string]string{"PORT": port}), &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "not ready") {
@@ -393,7 +386,7 @@ func TestHealthcheck(t *testing.T) {
 	}))
 	defer unready.Close()
 	port = strconv.Itoa(unready.Listener.Addr().(*net.TCPAddr).Port)
-	err = runWith(context.Background(), []string{"healthcheck"}, envMap(map[string]string{"PORT": port}), &bytes.Buffer{})
+	err := runWith(context.Background(), []string{"healthcheck"}, envMap(map[string]string{"PORT": port}), &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "503") {
 		t.Errorf("503 reported ready: %v", err)
 	}

@@ -40,6 +40,12 @@ type node struct {
 // listens for the other nodes' changes as serve does.
 func openNode(t *testing.T, where string, env map[string]string) *node {
 	t.Helper()
+	return openNodeLogged(t, where, env, quietLog())
+}
+
+// openNodeLogged is openNode with the program logging to log.
+func openNodeLogged(t *testing.T, where string, env map[string]string, log *slog.Logger) *node {
+	t.Helper()
 	e := map[string]string{"SECRET_KEY": strings.Repeat("n", 40), "FIELD_ENCRYPTION_KEY": testFieldKey}
 	for k, v := range env {
 		e[k] = v
@@ -53,7 +59,7 @@ func openNode(t *testing.T, where string, env map[string]string) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := open(context.Background(), cfg, quietLog(), true)
+	a, err := open(context.Background(), cfg, log, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +71,7 @@ func openNode(t *testing.T, where string, env map[string]string) *node {
 		srv.Close()
 		cancel()
 		<-done
-		a.db.Close()
+		a.close()
 	})
 	if cfg.DatabaseURL != "" {
 		waitFor(t, "change notifications connected", a.notifier.Connected)
@@ -621,16 +627,10 @@ func TestFinding10_SlowBodyGets408(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.db.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- a.serve(ctx, ln) }()
-	defer func() { cancel(); <-served }()
+	addr, stop := serveApp(t, a)
+	defer stop()
 	for _, target := range []string{"/api/auth/login/", "/graphql"} {
-		conn, err := net.Dial("tcp", ln.Addr().String())
+		conn, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -745,19 +745,13 @@ func TestFinding12_InputHandling(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer a.db.Close()
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		served := make(chan error, 1)
-		go func() { served <- a.serve(ctx, ln) }()
-		defer func() { cancel(); <-served }()
+		addr, stop := serveApp(t, a)
+		defer stop()
 		for name, raw := range map[string]string{
 			"bad_request_400": "GET / HTTP/1.1\r\nHost: a b\r\n\r\n",
 			"huge_header_431": "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 200<<10) + "\r\n\r\n",
 		} {
-			conn, err := net.Dial("tcp", ln.Addr().String())
+			conn, err := net.Dial("tcp", addr)
 			if err != nil {
 				t.Fatal(err)
 			}

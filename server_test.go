@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -132,16 +133,31 @@ func testApp(t *testing.T) *app {
 	return a
 }
 
-func TestServe(t *testing.T) {
-	a := testApp(t)
+// serveApp runs a.serve on a free local port; stop (also run when the
+// test ends) cancels it and returns what serve returned.
+func serveApp(t *testing.T, a *app) (addr string, stop func() error) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.serve(ctx, ln) }()
-	base := "http://" + ln.Addr().String()
+	served := make(chan error, 1)
+	go func() { served <- a.serve(ctx, ln) }()
+	var once sync.Once
+	var result error
+	stop = func() error {
+		once.Do(func() { cancel(); result = <-served })
+		return result
+	}
+	t.Cleanup(func() { _ = stop() })
+	return ln.Addr().String(), stop
+}
+
+func TestServe(t *testing.T) {
+	a := testApp(t)
+	addr, stop := serveApp(t, a)
+	base := "http://" + addr
 
 	get := func(path string, hdr ...string) (*http.Response, string) {
 		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
@@ -192,9 +208,10 @@ func TestServe(t *testing.T) {
 			t.Fatalf("%d %s", resp.StatusCode, b)
 		}
 	})
-	cancel()
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }()
 	select {
-	case err := <-done:
+	case err := <-stopped:
 		if err != nil {
 			t.Fatalf("serve: %v", err)
 		}

@@ -7,10 +7,8 @@ package main
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -172,14 +170,8 @@ func TestSubscriptionsEndAtShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.db.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- a.serve(ctx, ln) }()
-	base := "http://127.0.0.1:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	addr, stop := serveApp(t, a)
+	base := "http://" + addr
 	res, err := a.auth.Register(context.Background(), models.RegisterInput{Name: "Alice", Email: "alice@example.com",
 		Password: findingsPassword, PasswordConfirm: findingsPassword})
 	if err != nil {
@@ -191,7 +183,8 @@ func TestSubscriptionsEndAtShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Connect(token).Subscribe("1", subMappings, nil)
-	cancel()
+	served := make(chan error, 1)
+	go func() { served <- stop() }()
 	if code, _ := c.WaitClose(5 * time.Second); code != websocket.StatusGoingAway {
 		t.Fatalf("at shutdown: closed %d, want 1001", code)
 	}

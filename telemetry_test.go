@@ -47,39 +47,8 @@ func (b *syncBuffer) String() string {
 // JSON to the returned buffer.
 func openObservedNode(t *testing.T, where string, env map[string]string) (*node, *syncBuffer) {
 	t.Helper()
-	e := map[string]string{"SECRET_KEY": strings.Repeat("n", 40), "FIELD_ENCRYPTION_KEY": testFieldKey}
-	for k, v := range env {
-		e[k] = v
-	}
-	if strings.HasPrefix(where, "postgres") {
-		e["DATABASE_URL"] = where
-	} else {
-		e["SQLITE_PATH"] = where
-	}
-	cfg, err := loadConfig(envMap(e))
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &syncBuffer{}
-	log := slog.New(observe.LogHandler(slog.NewJSONHandler(logs, nil)))
-	a, err := open(context.Background(), cfg, log, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { a.notifier.Listen(ctx, a.db, a.log); close(done) }()
-	srv := httptest.NewServer(a.routes())
-	t.Cleanup(func() {
-		srv.Close()
-		cancel()
-		<-done
-		a.close()
-	})
-	if cfg.DatabaseURL != "" {
-		waitFor(t, "change notifications connected", a.notifier.Connected)
-	}
-	return &node{app: a, srv: srv}, logs
+	return openNodeLogged(t, where, env, slog.New(observe.LogHandler(slog.NewJSONHandler(logs, nil)))), logs
 }
 
 // scrape returns the metrics text at url.
