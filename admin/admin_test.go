@@ -315,7 +315,7 @@ func TestSignIn(t *testing.T) {
 			other := e.mustUser("third@clinic.example", "Third-Falcon-31", "Third Admin", true)
 			c := e.client()
 			c.signIn("third@clinic.example", "Third-Falcon-31")
-			if _, err := e.auth.ResetPassword(context.Background(), e.boss(), other.ID,
+			if _, _, err := e.auth.ResetPassword(context.Background(), e.boss(), other.ID,
 				models.SetPasswordInput{Password: "Another-Falcon-32", PasswordConfirm: "Another-Falcon-32"}); err != nil {
 				t.Fatal(err)
 			}

@@ -44,7 +44,6 @@ var notices = map[string]string{
 	"demoted":     "Account is no longer a superuser.",
 	"password":    "Password reset; every session of the account has ended.",
 	"ownpassword": "Password reset; every other session of your account has ended.",
-	"reauth":      "Password reset; every session of your account has ended. Sign in with the new password.",
 	"sessions":    "Signed out everywhere: every session of this account has ended.",
 	"signedout":   "You have signed out.",
 	"signedoutall": "You have signed out everywhere: every session of your account has ended, " +

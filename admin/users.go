@@ -216,25 +216,18 @@ func (h *handler) setUserSuperuser(w http.ResponseWriter, r *http.Request) {
 }
 
 // resetPassword sets a new password for an account, which ends every
-// session of it. Resetting one's own ends this session too; the console
-// then signs in again with the new password, as anyone who knows it may.
+// session of it. Resetting one's own ends this session too; this browser
+// gets the new session the reset started with it.
 func (h *handler) resetPassword(w http.ResponseWriter, r *http.Request) {
 	id, ok := h.pathID(w, r)
 	if !ok {
 		return
 	}
-	ctx, cs := r.Context(), sessionFrom(r.Context())
+	ctx := r.Context()
 	in := models.SetPasswordInput{Password: r.PostForm.Get("password"), PasswordConfirm: r.PostForm.Get("password_confirm")}
-	u, err := h.auth.ResetPassword(ctx, viewerFrom(ctx), id, in)
-	if err != nil || u.ID != cs.User.ID {
+	_, secret, err := h.auth.ResetPassword(ctx, viewerFrom(ctx), id, in)
+	if err != nil || secret == "" {
 		h.accountDone(w, r, id, err, "password")
-		return
-	}
-	secret, _, err := h.auth.ConsoleLogin(ctx, u.Email, in.Password)
-	if err != nil {
-		h.log.WarnContext(ctx, "admin: signing in again after a password reset failed", "user_id", u.ID, "err", err)
-		h.clearSessionCookie(w, r)
-		http.Redirect(w, r, h.prefix+"/login?done=reauth", http.StatusSeeOther)
 		return
 	}
 	h.setSessionCookie(w, r, secret)

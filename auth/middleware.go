@@ -2,11 +2,9 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 	"sync"
-	"time"
 
 	"healthcare/models"
 )
@@ -45,33 +43,9 @@ func (s *Service) resolve(ctx context.Context, header string) viewerState {
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(raw) == "" {
 		return viewerState{err: models.Unauthenticated("Authorization header must be 'Bearer <access token>'.")}
 	}
-	c, err := s.signer.Verify(strings.TrimSpace(raw), TypeAccess)
+	_, st, err := s.verifyAccess(ctx, strings.TrimSpace(raw), s.cachedState)
 	if err != nil {
-		msg := "Given token not valid for any token type."
-		if errors.Is(err, ErrExpiredToken) {
-			msg = "Token is expired."
-		}
-		return viewerState{err: models.Unauthenticated(msg)}
-	}
-	uid, _ := c.UserID()
-	// The token's session and account, from the session cache when fresh:
-	// a revoked session (sign-out, refresh-token reuse, a password change)
-	// or a deactivated account stops the token at its next use, on every
-	// node.
-	st, err := s.cache.get(ctx, s.store, c.Session)
-	if err != nil {
-		if models.ErrorCode(err) == models.CodeNotFound {
-			return viewerState{err: models.Unauthenticated("Token is invalid or expired.")}
-		}
 		return viewerState{err: err}
-	}
-	switch {
-	case st.User.ID != uid || st.Session.Kind != models.SessionAPI:
-		return viewerState{err: models.Unauthenticated("Given token not valid for any token type.")}
-	case !st.Session.Live(time.Now()):
-		return viewerState{err: models.Unauthenticated("Token is invalid or expired.")}
-	case !st.User.IsActive:
-		return viewerState{err: models.Unauthenticated("User is inactive.")}
 	}
 	u := *st.User
 	return viewerState{viewer: models.Viewer{UserID: u.ID, Superuser: u.IsSuperuser}, user: &u}

@@ -173,6 +173,10 @@ func (s *Service) Authenticate(ctx context.Context, email, password string) (*mo
 	if err != nil {
 		return nil, err
 	}
+	// Only a refused credential counts; an attempt the server could not
+	// check (a busy hashing pool, a database error) is taken back.
+	refused := false
+	defer func() { done(!refused) }()
 	u, err := s.store.Users.ByEmail(ctx, in.Email)
 	if err != nil {
 		if models.ErrorCode(err) != models.CodeNotFound {
@@ -181,7 +185,7 @@ func (s *Service) Authenticate(ctx context.Context, email, password string) (*mo
 		if _, err := s.hasher.Check(ctx, dummyHash, in.Password); err != nil {
 			return nil, err
 		}
-		done(false)
+		refused = true
 		return nil, s.refused(ctx, 0)
 	}
 	ok, err := s.hasher.Check(ctx, u.PasswordHash, in.Password)
@@ -189,10 +193,9 @@ func (s *Service) Authenticate(ctx context.Context, email, password string) (*mo
 		return nil, err
 	}
 	if !ok || !u.IsActive {
-		done(false)
+		refused = true
 		return nil, s.refused(ctx, u.ID)
 	}
-	done(true)
 	if err := audit(ctx, s.store, u.ID, models.AuditLogin, u.ID); err != nil {
 		return nil, err
 	}
@@ -356,18 +359,19 @@ func (s *Service) ChangePassword(ctx context.Context, v models.Viewer, in models
 	if err != nil {
 		return nil, err
 	}
+	refused := false // as in Authenticate: only a wrong password counts
+	defer func() { done(!refused) }()
 	ok, err := s.hasher.Check(ctx, u.PasswordHash, in.CurrentPassword)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		done(false)
+		refused = true
 		if err := audit(ctx, s.store, u.ID, models.AuditPasswordChangeFailed, u.ID); err != nil {
 			return nil, err
 		}
 		return nil, models.InvalidField("current_password", "The current password is not correct.")
 	}
-	done(true)
 	hash, err := s.hasher.Hash(ctx, in.NewPassword)
 	if err != nil {
 		return nil, err
@@ -495,20 +499,24 @@ func (s *Service) SetSuperuser(ctx context.Context, v models.Viewer, id int64, s
 	return u, err
 }
 
-// ResetPassword sets a new password for account id (superusers only; their
-// own too) and revokes every session of it.
-func (s *Service) ResetPassword(ctx context.Context, v models.Viewer, id int64, in models.SetPasswordInput) (*models.User, error) {
+// ResetPassword sets a new password for account id (superusers only, from
+// the admin console; their own too) and revokes every session of it. For
+// the viewer's own account it starts a new console session in the same
+// transaction and returns its cookie secret, so the browser that made the
+// change stays signed in.
+func (s *Service) ResetPassword(ctx context.Context, v models.Viewer, id int64, in models.SetPasswordInput) (*models.User, string, error) {
 	u, err := s.store.Users.Manage(ctx, v, id)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if err := in.Validate(u.Name, u.Email); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	hash, err := s.hasher.Hash(ctx, in.Password)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
+	var secret string
 	err = s.store.InTx(ctx, func(tx *database.Store) error {
 		if err := tx.Users.SetPasswordHash(ctx, id, hash, true); err != nil {
 			return err
@@ -516,13 +524,19 @@ func (s *Service) ResetPassword(ctx context.Context, v models.Viewer, id int64, 
 		if _, err := tx.Sessions.RevokeUser(ctx, id); err != nil {
 			return err
 		}
-		return audit(ctx, tx, v.UserID, models.AuditPasswordReset, id)
+		if err := audit(ctx, tx, v.UserID, models.AuditPasswordReset, id); err != nil {
+			return err
+		}
+		if id == v.UserID {
+			secret, _, err = s.newConsoleSession(ctx, tx, u)
+		}
+		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	u.PasswordHash = hash
-	return u, nil
+	return u, secret, nil
 }
 
 // SignOutEverywhere revokes every session of account id: the viewer's own,
@@ -579,19 +593,31 @@ func (s *Service) ConsoleLogin(ctx context.Context, email, password string) (str
 		s.log.WarnContext(ctx, "admin console sign-in refused: not a superuser", "user_id", u.ID)
 		return "", nil, models.Forbidden("This account may not use the admin console.")
 	}
+	var token string
+	var cs *ConsoleSession
+	err = s.store.InTx(ctx, func(tx *database.Store) error {
+		if err := tx.Users.TouchLogin(ctx, u.ID); err != nil {
+			return err
+		}
+		token, cs, err = s.newConsoleSession(ctx, tx, u)
+		return err
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	return token, cs, nil
+}
+
+// newConsoleSession starts a console session of u in tx and returns its
+// cookie secret.
+func (s *Service) newConsoleSession(ctx context.Context, tx *database.Store, u *models.User) (string, *ConsoleSession, error) {
 	token := randomToken(32)
 	info := models.RequestInfoFrom(ctx)
 	ses := &models.Session{
 		ID: consoleID(token), UserID: u.ID, Kind: models.SessionConsole, CSRF: randomToken(24),
 		ExpiresAt: time.Now().Add(s.consoleTTL).UTC(), IP: info.IP, UserAgent: info.UserAgent,
 	}
-	err = s.store.InTx(ctx, func(tx *database.Store) error {
-		if err := tx.Users.TouchLogin(ctx, u.ID); err != nil {
-			return err
-		}
-		return tx.Sessions.Create(ctx, ses)
-	})
-	if err != nil {
+	if err := tx.Sessions.Create(ctx, ses); err != nil {
 		return "", nil, err
 	}
 	return token, &ConsoleSession{ID: ses.ID, User: u, CSRF: ses.CSRF}, nil
