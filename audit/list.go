@@ -2,6 +2,8 @@ package audit
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 
 	"github.com/uptrace/bun"
 
@@ -9,22 +11,37 @@ import (
 	"healthcare/models"
 )
 
-// requireSuperuser is the trail's one rule: only superusers read it.
-func requireSuperuser(v models.Viewer) error {
-	if v.Anonymous() {
-		return models.Unauthenticated("")
+// withLinks selects an event's columns with its link in the chain (seq,
+// hash and the previous link's hash), NULL until it is sealed.
+func withLinks(q *bun.SelectQuery) *bun.SelectQuery {
+	return q.ColumnExpr(eventColumns).ColumnExpr("ac.seq, ac.hash").
+		ColumnExpr("CASE WHEN ac.seq IS NOT NULL THEN coalesce((SELECT acp.hash FROM audit_chain AS acp WHERE acp.event_id < ae.id ORDER BY acp.event_id DESC LIMIT 1), ?) END AS prev_hash", genesisHash).
+		Join("LEFT JOIN audit_chain AS ac ON ac.event_id = ae.id")
+}
+
+// Get returns the audit event id with its link in the chain; only
+// superusers may read it (Forbidden for anyone else), NotFound if there is
+// none.
+func (a *Trail) Get(ctx context.Context, v models.Viewer, id int64) (*models.AuditEvent, error) {
+	if err := v.RequireSuperuser(models.ReadAuditTrail); err != nil {
+		return nil, err
 	}
-	if !v.Superuser {
-		return models.Forbidden("Only superusers can read the audit trail.")
+	e := new(models.AuditEvent)
+	err := withLinks(a.db.NewSelect().Model(e)).Where("ae.id = ?", id).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, models.NotFound("Audit event")
 	}
-	return nil
+	if err != nil {
+		return nil, database.Translate(err)
+	}
+	return e, nil
 }
 
 // List returns one page of the audit events matching f, newest first, each
 // with its hash once sealed. Only superusers may read the trail: anyone
 // else is Forbidden.
 func (a *Trail) List(ctx context.Context, v models.Viewer, f models.AuditFilter, pr models.PageRequest) (*models.Page[*models.AuditEvent], error) {
-	if err := requireSuperuser(v); err != nil {
+	if err := v.RequireSuperuser(models.ReadAuditTrail); err != nil {
 		return nil, err
 	}
 	if err := f.Validate(); err != nil {
@@ -37,12 +54,7 @@ func (a *Trail) List(ctx context.Context, v models.Viewer, f models.AuditFilter,
 	if f.UserID != nil {
 		lead = "ae.user_id"
 	}
-	columns := func(q *bun.SelectQuery) *bun.SelectQuery {
-		return q.ColumnExpr(eventColumns).ColumnExpr("ac.seq, ac.hash").
-			ColumnExpr("CASE WHEN ac.seq IS NOT NULL THEN coalesce((SELECT acp.hash FROM audit_chain AS acp WHERE acp.event_id < ae.id ORDER BY acp.event_id DESC LIMIT 1), ?) END AS prev_hash", genesisHash).
-			Join("LEFT JOIN audit_chain AS ac ON ac.event_id = ae.id")
-	}
-	return database.Paged[*models.AuditEvent](ctx, a.db, pr, "ae.id", lead, columns, func(q *bun.SelectQuery, a *database.Args) *bun.SelectQuery {
+	return database.Paged[*models.AuditEvent](ctx, a.db, pr, "ae.id", lead, withLinks, func(q *bun.SelectQuery, a *database.Args) *bun.SelectQuery {
 		if f.UserID != nil {
 			q = q.ApplyQueryBuilder(func(qb bun.QueryBuilder) bun.QueryBuilder {
 				return database.OwnerRange(qb, bun.Ident("ae.user_id"), *f.UserID, a)
@@ -102,7 +114,7 @@ func typeMatch(pg bool) string {
 // only, like the trail itself; it reads no record data, so it records no
 // read event.
 func (a *Trail) Existing(ctx context.Context, v models.Viewer, typ string, ids []int64) (map[int64]bool, error) {
-	if err := requireSuperuser(v); err != nil {
+	if err := v.RequireSuperuser(models.ReadAuditTrail); err != nil {
 		return nil, err
 	}
 	table := map[string]string{models.AuditPatient: "patients", models.AuditMapping: "mappings"}[typ]

@@ -397,8 +397,8 @@ func (s *Service) ChangePassword(ctx context.Context, v models.Viewer, in models
 // CreateUser makes an account for a superuser viewer (the admin console),
 // with the same validation as registration.
 func (s *Service) CreateUser(ctx context.Context, v models.Viewer, in models.RegisterInput, superuser bool) (*models.User, error) {
-	if !v.Superuser {
-		return nil, models.Forbidden("Only superusers can manage accounts.")
+	if err := v.RequireSuperuser(models.ManageAccounts); err != nil {
+		return nil, err
 	}
 	return s.createUser(ctx, v.UserID, in, superuser)
 }

@@ -13,17 +13,6 @@ import (
 // (through auth); only superusers list and manage them.
 type UserStore struct{ s *Store }
 
-// requireSuperuser is the one rule of account management: only superusers.
-func requireSuperuser(v models.Viewer) error {
-	if err := requireViewer(v); err != nil {
-		return err
-	}
-	if !v.Superuser {
-		return models.Forbidden("Only superusers can manage accounts.")
-	}
-	return nil
-}
-
 // Create inserts u (its Email already normalized), stamping its times. A
 // taken email is an Invalid error on "email".
 func (us *UserStore) Create(ctx context.Context, u *models.User) error {
@@ -50,7 +39,7 @@ func (us *UserStore) ByID(ctx context.Context, id int64) (*models.User, error) {
 // Manage returns the account id for a superuser to manage: Forbidden for
 // anyone else, NotFound if there is none.
 func (us *UserStore) Manage(ctx context.Context, v models.Viewer, id int64) (*models.User, error) {
-	if err := requireSuperuser(v); err != nil {
+	if err := v.RequireSuperuser(models.ManageAccounts); err != nil {
 		return nil, err
 	}
 	return us.ByID(ctx, id)
@@ -94,7 +83,7 @@ func (us *UserStore) UpgradeHash(ctx context.Context, id int64, old, new string)
 // SetFlags sets whether the account id is active and a superuser: for
 // superusers only.
 func (us *UserStore) SetFlags(ctx context.Context, v models.Viewer, id int64, active, superuser bool) error {
-	if err := requireSuperuser(v); err != nil {
+	if err := v.RequireSuperuser(models.ManageAccounts); err != nil {
 		return err
 	}
 	res, err := us.s.db.NewUpdate().Model((*models.User)(nil)).
@@ -113,7 +102,7 @@ func (us *UserStore) SetFlags(ctx context.Context, v models.Viewer, id int64, ac
 // ByIDs returns the accounts with these ids, by id: for superusers only
 // (the audit trail names accounts by id).
 func (us *UserStore) ByIDs(ctx context.Context, v models.Viewer, ids []int64) (map[int64]*models.User, error) {
-	if err := requireSuperuser(v); err != nil {
+	if err := v.RequireSuperuser(models.ManageAccounts); err != nil {
 		return nil, err
 	}
 	var list []*models.User
@@ -162,7 +151,7 @@ func UserSorts(key string) bool { _, ok := userSorts[strings.TrimPrefix(key, "-"
 // Total: for superusers only. An unknown sort key or a bad limit is an
 // Invalid error.
 func (us *UserStore) Find(ctx context.Context, v models.Viewer, q UserQuery) (*models.Page[*models.User], error) {
-	if err := requireSuperuser(v); err != nil {
+	if err := v.RequireSuperuser(models.ManageAccounts); err != nil {
 		return nil, err
 	}
 	var fe models.FieldErrors
@@ -241,7 +230,7 @@ func (us *UserStore) Find(ctx context.Context, v models.Viewer, q UserQuery) (*m
 
 // Count returns the number of accounts: for superusers only.
 func (us *UserStore) Count(ctx context.Context, v models.Viewer) (int, error) {
-	if err := requireSuperuser(v); err != nil {
+	if err := v.RequireSuperuser(models.ManageAccounts); err != nil {
 		return 0, err
 	}
 	n, err := us.s.db.NewSelect().Model((*models.User)(nil)).Count(ctx)

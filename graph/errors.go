@@ -14,6 +14,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"healthcare/models"
+	"healthcare/web"
 )
 
 // presentError translates an error exactly once: a *models.Error becomes its
@@ -112,7 +113,7 @@ func (w *statusWriter) WriteHeader(code int) {
 	if !w.wrote {
 		w.wrote = true
 		if code == http.StatusOK && w.flag.set.Load() {
-			w.Header().Set("Retry-After", "5")
+			web.SetRetryAfter(w, models.Unavailable(nil))
 			code = http.StatusServiceUnavailable
 		}
 	}

@@ -40,7 +40,7 @@ type Options struct {
 	Store *database.Store
 	Auth  *auth.Service
 	// Audit gives each request a batch for its read events, written before
-	// the answer; nil when nothing is audited.
+	// the answer (required; Trail.SetOff turns recording off in tests).
 	Audit *audit.Trail
 	Log   *slog.Logger
 	// Introspection says who may send __schema and __type queries; empty
@@ -173,6 +173,9 @@ func SDL() []byte { return sdl() }
 // (graphql-transport-ws, websocket.go). It expects auth's Middleware before
 // it.
 func NewHandler(o Options) http.Handler {
+	if o.Store == nil || o.Auth == nil || o.Audit == nil {
+		panic("graph: Options.Store, Auth and Audit are required")
+	}
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
@@ -246,6 +249,9 @@ func NewHandler(o Options) http.Handler {
 		w.Header().Set("Content-Type", media+"; charset=utf-8")
 		defer func() {
 			if rec := recover(); rec != nil {
+				if rec == http.ErrAbortHandler {
+					panic(rec) // a deliberately cut answer (audit.Trail.Middleware)
+				}
 				err := exec.PresentRecoveredError(ctx, rec)
 				gqlErr, _ := err.(*gqlerror.Error)
 				w.WriteHeader(http.StatusInternalServerError)
@@ -281,13 +287,11 @@ func NewHandler(o Options) http.Handler {
 		w.WriteHeader(http.StatusOK)
 		writeResponse(w, resp)
 	})
-	if o.Audit != nil {
-		h = o.Audit.Middleware(func(w http.ResponseWriter, r *http.Request, _ error) {
-			w.Header().Set("Retry-After", "5")
-			writeErrCode(w, negotiate(r.Header.Get("Accept")), http.StatusServiceUnavailable,
-				"The service is temporarily unavailable; try again shortly.", string(models.CodeUnavailable))
-		})(h)
-	}
+	h = o.Audit.Middleware(func(w http.ResponseWriter, r *http.Request, err error) {
+		me := models.Unavailable(err)
+		web.SetRetryAfter(w, me)
+		writeErrCode(w, negotiate(r.Header.Get("Accept")), web.Status(me.Code), me.Message, string(me.Code))
+	})(h)
 	// A websocket is not one request: each of its events gets its own
 	// loaders and audit batch (wsEvents).
 	ws := newWSServer(o, exec)

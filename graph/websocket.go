@@ -561,12 +561,9 @@ func (x wsEvents) InterceptResponse(ctx context.Context, next graphql.ResponseHa
 		return next(ctx)
 	}
 	ctx = withLoaders(ctx, newLoaders(x.store, c.viewer))
-	var batch *audit.Batch
-	if x.audit != nil {
-		ctx, batch = x.audit.Begin(ctx)
-	}
+	ctx, batch := x.audit.Begin(ctx)
 	resp := next(ctx)
-	if resp == nil || batch == nil {
+	if resp == nil {
 		return resp
 	}
 	if err := batch.Flush(ctx); err != nil {

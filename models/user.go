@@ -41,6 +41,25 @@ type Viewer struct {
 // Anonymous reports whether no one is signed in.
 func (v Viewer) Anonymous() bool { return v.UserID == 0 }
 
+// What only superusers may do (Viewer.RequireSuperuser).
+const (
+	ManageAccounts = "manage accounts"
+	ReadAuditTrail = "read the audit trail"
+)
+
+// RequireSuperuser is the rule of what only superusers may do (what is
+// ManageAccounts or ReadAuditTrail): Unauthenticated for no one, Forbidden
+// ("Only superusers can <what>.") for anyone else.
+func (v Viewer) RequireSuperuser(what string) error {
+	if v.Anonymous() {
+		return Unauthenticated("")
+	}
+	if !v.Superuser {
+		return Forbidden("Only superusers can " + what + ".")
+	}
+	return nil
+}
+
 // RegisterInput is what a new account gives.
 type RegisterInput struct {
 	Name            string `json:"name"`

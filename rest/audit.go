@@ -64,9 +64,6 @@ func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request) error {
 	if err := q.err(); err != nil {
 		return err
 	}
-	if h.trail == nil {
-		return models.NotFound("Audit trail")
-	}
 	pg, err := h.trail.List(r.Context(), v, f, p.request())
 	if err != nil {
 		return err

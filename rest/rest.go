@@ -46,6 +46,9 @@ type Options struct {
 // panics and answers its own 404s and 405s, all in the envelope. Every path
 // answers with and without its trailing slash, without redirects.
 func NewHandler(o Options) http.Handler {
+	if o.Store == nil || o.Auth == nil || o.Audit == nil {
+		panic("rest: Options.Store, Auth and Audit are required")
+	}
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
@@ -57,11 +60,9 @@ func NewHandler(o Options) http.Handler {
 	}))
 	r.Use(middleware.StripSlashes)
 	r.Use(o.Auth.Middleware)
-	if o.Audit != nil {
-		r.Use(o.Audit.Middleware(func(w http.ResponseWriter, r *http.Request, err error) {
-			h.writeError(w, r, models.Unavailable(err))
-		}))
-	}
+	r.Use(o.Audit.Middleware(func(w http.ResponseWriter, r *http.Request, err error) {
+		h.writeError(w, r, models.Unavailable(err))
+	}))
 	r.NotFound(h.handle(func(http.ResponseWriter, *http.Request) error { return errNoRoute }))
 	// Only a method chi does not know reaches this: every route takes all
 	// the standard ones and answers 405 itself, with Allow.
