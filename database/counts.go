@@ -11,8 +11,10 @@ import (
 
 // patientCounted reports whether a count of patients matching f can come
 // from patient_counts: when f filters by counted columns only (active,
-// gender, blood group), not by a search or a city.
-func patientCounted(f models.PatientFilter) bool { return f.Search == "" && f.City == "" }
+// gender, blood group), nothing else.
+func patientCounted(f models.PatientFilter) bool {
+	return f == models.PatientFilter{IsActive: f.IsActive, Gender: f.Gender, BloodGroup: f.BloodGroup}
+}
 
 // patientCount returns how many patients the viewer may see that match f
 // (patientCounted): the sum of the counts and the deltas not yet folded into
@@ -21,9 +23,7 @@ func patientCounted(f models.PatientFilter) bool { return f.Search == "" && f.Ci
 func patientCount(ctx context.Context, db bun.IDB, v models.Viewer, f models.PatientFilter) (int, error) {
 	a := newArgs(db)
 	where := func(q *bun.SelectQuery) *bun.SelectQuery {
-		if !v.Superuser {
-			q = q.Where("created_by = ?", a.Of(v.UserID))
-		}
+		q = q.ApplyQueryBuilder(owned(v, "created_by", a, ownerIs))
 		if f.IsActive != nil {
 			q = q.Where("is_active = ?", a.Of(*f.IsActive))
 		}

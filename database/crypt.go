@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/uptrace/bun"
 
@@ -26,7 +28,8 @@ var sensitiveColumns = func() []string {
 			cols = append(cols, f.Name)
 		}
 	}
-	if len(cols) != 3 {
+	// sensitive() names the same columns in the same order.
+	if !slices.Equal(cols, []string{"medical_history", "allergies", "current_medications"}) {
 		panic("database: sensitive() does not match models.PatientEntity")
 	}
 	return cols
@@ -93,7 +96,7 @@ func RotateFieldKeys(ctx context.Context, db *bun.DB, c *FieldCipher, batch int)
 	rewritten := 0
 	var after int64
 	for {
-		rows, err := db.QueryContext(ctx, `SELECT id, medical_history, allergies, current_medications FROM patients WHERE id > ? ORDER BY id LIMIT ?`, after, batch)
+		rows, err := db.QueryContext(ctx, "SELECT id, "+strings.Join(sensitiveColumns, ", ")+" FROM patients WHERE id > ? ORDER BY id LIMIT ?", after, batch)
 		if err != nil {
 			return rewritten, translate(err)
 		}

@@ -139,10 +139,16 @@ func (ds *DoctorStore) Create(ctx context.Context, v models.Viewer, in models.Do
 	in.Patch().Apply(d)
 	t := now()
 	d.CreatedAt, d.UpdatedAt = t, t
-	if _, err := ds.s.db.NewInsert().Model(d).Returning("id").Exec(ctx); err != nil {
-		return nil, translate(err)
+	err := ds.s.InTx(ctx, func(tx *Store) error {
+		if _, err := tx.db.NewInsert().Model(d).Returning("id").Exec(ctx); err != nil {
+			return translate(err)
+		}
+		tx.publish(Change{Kind: ChangeDoctor, Op: OpCreate, ID: d.ID, Owner: v.UserID})
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	ds.s.publish(Change{Kind: ChangeDoctor, Op: OpCreate, ID: d.ID, Owner: v.UserID})
 	return d, nil
 }
 
@@ -185,14 +191,20 @@ func (ds *DoctorStore) update(ctx context.Context, v models.Viewer, id int64, in
 		return d, nil, nil
 	}
 	d.UpdatedAt = now()
-	res, err := ds.s.db.NewUpdate().Model(d).Column(append(changed, "updated_at")...).Where("d.id = ?", id).Exec(ctx)
+	err = ds.s.InTx(ctx, func(tx *Store) error {
+		res, err := tx.db.NewUpdate().Model(d).Column(append(changed, "updated_at")...).Where("d.id = ?", id).Exec(ctx)
+		if err != nil {
+			return translate(err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return models.NotFound("Doctor")
+		}
+		tx.publish(Change{Kind: ChangeDoctor, Op: OpUpdate, ID: d.ID, Owner: v.UserID})
+		return nil
+	})
 	if err != nil {
-		return nil, nil, translate(err)
+		return nil, nil, err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return nil, nil, models.NotFound("Doctor")
-	}
-	ds.s.publish(Change{Kind: ChangeDoctor, Op: OpUpdate, ID: d.ID, Owner: v.UserID})
 	return d, changed, nil
 }
 
@@ -208,9 +220,9 @@ func (ds *DoctorStore) Delete(ctx context.Context, v models.Viewer, id int64) er
 	}
 	return ds.s.InTx(ctx, func(tx *Store) error {
 		if !v.Superuser {
+			// A mapping belongs to its patient's owner (see owned).
 			n, err := tx.db.NewSelect().Model((*models.Mapping)(nil)).
-				Join("JOIN patients AS p ON p.id = m.patient_id").
-				Where("m.doctor_id = ?", id).Where("p.created_by <> ?", v.UserID).Count(ctx)
+				Where("m.doctor_id = ?", id).Where("m.created_by <> ?", v.UserID).Count(ctx)
 			if err != nil {
 				return translate(err)
 			}
@@ -226,7 +238,7 @@ func (ds *DoctorStore) Delete(ctx context.Context, v models.Viewer, id int64) er
 		}
 		var mappings []gone
 		if err := tx.db.NewDelete().Model((*models.Mapping)(nil)).Where("doctor_id = ?", id).
-			Returning("id, patient_id, (SELECT created_by FROM patients WHERE patients.id = patient_id) AS created_by").
+			Returning("id, patient_id, created_by").
 			Scan(ctx, &mappings); err != nil {
 			return translate(err)
 		}

@@ -15,20 +15,10 @@ import (
 // comes with it); every change is audited in the change's transaction.
 type MappingStore struct{ s *Store }
 
-// ownMappings is the one ownership predicate of mappings, on the mappings
-// table under alias. A mapping's created_by is its patient's owner (Create
-// sets it so, whoever makes the mapping, and a patient's owner never
-// changes), so this is "the viewer sees its patient" without a join, and
-// the owner index (created_by, id) serves it.
-// It is written in form (see ownPatients); its value is a parameter of a.
-func ownMappings(v models.Viewer, alias string, a *Args, form ownerForm) func(bun.QueryBuilder) bun.QueryBuilder {
-	return func(qb bun.QueryBuilder) bun.QueryBuilder {
-		if v.Superuser {
-			return qb
-		}
-		return form(qb, bun.Ident(alias+".created_by"), v.UserID, a)
-	}
-}
+// A mapping's owner is its patient's (Create sets created_by so, whoever
+// makes the mapping, and a patient's owner never changes): owned on
+// m.created_by is "the viewer sees its patient" without a join, and the
+// owner index (created_by, id) serves it.
 
 // mappingSearch is what mapping search matches: the patient's or the
 // doctor's full name (each has a trigram index on that expression).
@@ -39,10 +29,10 @@ const mappingSearch = `(lower(patient.first_name || ' ' || patient.last_name) LI
 // (Projection).
 func withParties(ctx context.Context, q *bun.SelectQuery, v models.Viewer, a *Args, form ownerForm, project bool) *bun.SelectQuery {
 	if !project {
-		return q.Relation("Patient").Relation("Doctor").ApplyQueryBuilder(ownMappings(v, "m", a, form))
+		return q.Relation("Patient").Relation("Doctor").ApplyQueryBuilder(owned(v, "m.created_by", a, form))
 	}
 	return q.Apply(columns(mappingColumns(ctx))).Relation("Patient", columns(patientColumns(ctx))).
-		Relation("Doctor", columns(doctorColumns(ctx))).ApplyQueryBuilder(ownMappings(v, "m", a, form))
+		Relation("Doctor", columns(doctorColumns(ctx))).ApplyQueryBuilder(owned(v, "m.created_by", a, form))
 }
 
 // mappingRefs names the mappings and, when withPatients, the patients
@@ -145,15 +135,8 @@ var mappingSorts = sortColumns{
 }
 
 // mappingList pages the viewer's mappings: through mappings_owner_idx
-// (created_by, id) for an account (ownMappings), by the primary key for a
-// superuser.
-func mappingList(v models.Viewer) listSpec {
-	spec := listSpec{idCol: "m.id", sorts: mappingSorts}
-	if !v.Superuser {
-		spec.lead = "m.created_by"
-	}
-	return spec
-}
+// (created_by, id) for an account, by the primary key for a superuser.
+func mappingList(v models.Viewer) listSpec { return ownedList(v, "m.id", "m.created_by", mappingSorts) }
 
 // List returns one page of the mappings of the viewer's patients matching
 // f, newest first or ordered by pr.OrderBy (status, created_at,
@@ -249,7 +232,7 @@ func (ms *MappingStore) ByPatientIDs(ctx context.Context, v models.Viewer, patie
 	var list []*models.Mapping
 	a := ms.s.args()
 	q := ms.s.db.NewSelect().Model(&list).Apply(columns(mappingColumns(ctx))).Relation("Doctor", columns(doctorColumns(ctx))).
-		ApplyQueryBuilder(ownMappings(v, "m", a, ownerIs)).
+		ApplyQueryBuilder(owned(v, "m.created_by", a, ownerIs)).
 		ApplyQueryBuilder(func(qb bun.QueryBuilder) bun.QueryBuilder { return a.In(qb, "m.patient_id", patientIDs) }).
 		OrderExpr("m.id DESC")
 	if status != nil {
@@ -334,7 +317,7 @@ func (ms *MappingStore) Update(ctx context.Context, v models.Viewer, id int64, i
 		if n, _ := res.RowsAffected(); n == 0 {
 			return models.NotFound("Mapping")
 		}
-		tx.publish(Change{Kind: ChangeMapping, Op: OpUpdate, ID: m.ID, Owner: m.Patient.CreatedBy, PatientID: m.PatientID})
+		tx.publish(Change{Kind: ChangeMapping, Op: OpUpdate, ID: m.ID, Owner: m.CreatedBy, PatientID: m.PatientID})
 		return tx.changed(ctx, v, models.AuditUpdate, changed, models.AuditRef{Type: models.AuditMapping, ID: m.ID})
 	})
 	if err != nil {
@@ -358,7 +341,7 @@ func (ms *MappingStore) Delete(ctx context.Context, v models.Viewer, id int64) e
 		if n, _ := res.RowsAffected(); n == 0 {
 			return models.NotFound("Mapping")
 		}
-		tx.publish(Change{Kind: ChangeMapping, Op: OpDelete, ID: m.ID, Owner: m.Patient.CreatedBy, PatientID: m.PatientID})
+		tx.publish(Change{Kind: ChangeMapping, Op: OpDelete, ID: m.ID, Owner: m.CreatedBy, PatientID: m.PatientID})
 		return tx.changed(ctx, v, models.AuditDelete, nil, models.AuditRef{Type: models.AuditMapping, ID: id})
 	})
 }

@@ -16,28 +16,9 @@ import (
 // sealed as they are written and opened as they are read.
 type PatientStore struct{ s *Store }
 
-// ownPatients is the one ownership predicate of patients, on the patients
-// table under alias: the viewer's own, or every one for a superuser. It is
-// written in form: ownerRange for a list, so that the owner index serves
-// it, ownerIs for a lookup by ids. Its value is a parameter of a.
-func ownPatients(v models.Viewer, alias string, a *Args, form ownerForm) func(bun.QueryBuilder) bun.QueryBuilder {
-	return func(qb bun.QueryBuilder) bun.QueryBuilder {
-		if v.Superuser {
-			return qb
-		}
-		return form(qb, bun.Ident(alias+".created_by"), v.UserID, a)
-	}
-}
-
 // patientList pages the viewer's patients: through patients_owner_idx
 // (created_by, id) for an account, by the primary key for a superuser.
-func patientList(v models.Viewer) listSpec {
-	spec := listSpec{idCol: "p.id", sorts: patientSorts}
-	if !v.Superuser {
-		spec.lead = "p.created_by"
-	}
-	return spec
-}
+func patientList(v models.Viewer) listSpec { return ownedList(v, "p.id", "p.created_by", patientSorts) }
 
 // patientSearch is the expression the trigram index patients_search_trgm is
 // built on; the query must use it verbatim to use the index.
@@ -77,7 +58,7 @@ func (ps *PatientStore) loadFrom(ctx context.Context, v models.Viewer, id int64,
 	p := new(models.Patient)
 	read := func(db bun.IDB) error {
 		a := newArgs(db)
-		q := db.NewSelect().Model(p).Where("p.id = ?", a.Of(id)).ApplyQueryBuilder(ownPatients(v, "p", a, ownerIs))
+		q := db.NewSelect().Model(p).Where("p.id = ?", a.Of(id)).ApplyQueryBuilder(owned(v, "p.created_by", a, ownerIs))
 		if stale { // a plain read: only what the reader shows (Projection)
 			q = q.Apply(columns(patientColumns(ctx)))
 		}
@@ -105,7 +86,7 @@ func (ps *PatientStore) ByIDs(ctx context.Context, v models.Viewer, ids []int64)
 		a := newArgs(db)
 		q := db.NewSelect().Model(&list).Apply(columns(patientColumns(ctx))).
 			ApplyQueryBuilder(func(qb bun.QueryBuilder) bun.QueryBuilder { return a.In(qb, "p.id", ids) })
-		return q.ApplyQueryBuilder(ownPatients(v, "p", a, ownerIs)).Scan(a.Ctx(ctx))
+		return q.ApplyQueryBuilder(owned(v, "p.created_by", a, ownerIs)).Scan(a.Ctx(ctx))
 	})
 	if err != nil {
 		return nil, translate(err)
@@ -176,7 +157,7 @@ func patientFilter(v models.Viewer, f models.PatientFilter) func(*bun.SelectQuer
 		if f.Search != "" {
 			form = ownerFilter
 		}
-		q = q.ApplyQueryBuilder(ownPatients(v, "p", a, form))
+		q = q.ApplyQueryBuilder(owned(v, "p.created_by", a, form))
 		if f.Search != "" {
 			q = q.Where(patientSearch, a.Of(likePattern(f.Search)))
 		}
@@ -261,7 +242,7 @@ func (ps *PatientStore) update(ctx context.Context, v models.Viewer, id int64, i
 	}
 	err = ps.s.InTx(ctx, func(tx *Store) error {
 		res, err := tx.db.NewUpdate().Model(row).Column(append(changed, "updated_at")...).
-			Where("p.id = ?", id).ApplyQueryBuilder(ownPatients(v, "p", nil, ownerIs)).Exec(ctx)
+			Where("p.id = ?", id).ApplyQueryBuilder(owned(v, "p.created_by", nil, ownerIs)).Exec(ctx)
 		if err != nil {
 			return translate(err)
 		}
@@ -292,7 +273,7 @@ func (ps *PatientStore) Delete(ctx context.Context, v models.Viewer, id int64) e
 			return translate(err)
 		}
 		res, err := tx.db.NewDelete().Model((*models.Patient)(nil)).Where("p.id = ?", id).
-			ApplyQueryBuilder(ownPatients(v, "p", nil, ownerIs)).Exec(ctx)
+			ApplyQueryBuilder(owned(v, "p.created_by", nil, ownerIs)).Exec(ctx)
 		if err != nil {
 			return translate(err)
 		}
@@ -335,7 +316,7 @@ func (ps *PatientStore) ByDoctorIDs(ctx context.Context, v models.Viewer, doctor
 	q = q.ColumnExpr("m.doctor_id").
 		Join("JOIN mappings AS m ON m.patient_id = p.id").
 		ApplyQueryBuilder(func(qb bun.QueryBuilder) bun.QueryBuilder { return a.In(qb, "m.doctor_id", doctorIDs) }).
-		ApplyQueryBuilder(ownPatients(v, "p", a, ownerIs)).OrderExpr("p.id DESC")
+		ApplyQueryBuilder(owned(v, "p.created_by", a, ownerIs)).OrderExpr("p.id DESC")
 	if status != nil {
 		q = q.Where("m.status = ?", a.Of(string(*status)))
 	}

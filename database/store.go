@@ -62,9 +62,8 @@ type Store struct {
 }
 
 type txState struct {
-	mu          sync.Mutex
-	afterCommit []func()
-	changes     []Change
+	mu      sync.Mutex
+	changes []Change
 }
 
 // New returns the stores over db.
@@ -91,7 +90,7 @@ func (s *Store) Notifier() *Notifier { return s.opts.Notifier }
 
 // InTx runs fn with stores bound to one transaction: every write fn makes
 // commits together or not at all. Called inside a transaction, fn joins it.
-// Functions registered with AfterCommit run once the transaction commits.
+// The Changes fn publishes reach every node when it commits.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 	if s.tx != nil {
 		return fn(s)
@@ -107,14 +106,13 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 		return translate(err)
 	}
 	s.opts.Notifier.deliverLocal(st.changes)
-	for _, f := range st.afterCommit {
-		f()
-	}
 	return nil
 }
 
-// publish tells every node about c once the current transaction commits
-// (at once outside one).
+// publish tells every node about c when the current transaction commits;
+// outside one (a single-statement write that has committed already), at
+// once: this node's listeners hear of it whether or not the NOTIFY to the
+// others gets through.
 func (s *Store) publish(c Change) {
 	if s.opts.Notifier == nil {
 		return
@@ -122,25 +120,12 @@ func (s *Store) publish(c Change) {
 	if s.tx == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err := s.opts.Notifier.send(ctx, s.root, []Change{c}); err == nil {
-			s.opts.Notifier.deliverLocal([]Change{c})
-		}
+		_ = s.opts.Notifier.send(ctx, s.root, []Change{c})
+		s.opts.Notifier.deliverLocal([]Change{c})
 		return
 	}
 	s.tx.mu.Lock()
 	s.tx.changes = append(s.tx.changes, c)
-	s.tx.mu.Unlock()
-}
-
-// AfterCommit runs f once the current transaction commits (at once outside
-// one). A rolled-back transaction runs none.
-func (s *Store) AfterCommit(f func()) {
-	if s.tx == nil {
-		f()
-		return
-	}
-	s.tx.mu.Lock()
-	s.tx.afterCommit = append(s.tx.afterCommit, f)
 	s.tx.mu.Unlock()
 }
 
@@ -215,6 +200,29 @@ func ownerFilter(qb bun.QueryBuilder, col bun.Ident, id int64, a *Args) bun.Quer
 // ownerForm is ownerRange (lists), ownerIs (lookups) or ownerFilter
 // (searches).
 type ownerForm func(qb bun.QueryBuilder, col bun.Ident, id int64, a *Args) bun.QueryBuilder
+
+// owned is the one ownership rule of user data: a row is the viewer's when
+// its owner column (patients.created_by; a mapping's is its patient's
+// owner) holds the viewer's id, and a superuser sees every row. It is
+// written in form, its value a parameter of a.
+func owned(v models.Viewer, ownerCol string, a *Args, form ownerForm) func(bun.QueryBuilder) bun.QueryBuilder {
+	return func(qb bun.QueryBuilder) bun.QueryBuilder {
+		if v.Superuser {
+			return qb
+		}
+		return form(qb, bun.Ident(ownerCol), v.UserID, a)
+	}
+}
+
+// ownedList pages owned rows: through the (owner, id) index for an account
+// (listSpec.lead), by the primary key for a superuser.
+func ownedList(v models.Viewer, idCol, ownerCol string, sorts sortColumns) listSpec {
+	spec := listSpec{idCol: idCol, sorts: sorts}
+	if !v.Superuser {
+		spec.lead = ownerCol
+	}
+	return spec
+}
 
 // now is the time stamped on writes: UTC, in the microseconds both databases keep.
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
