@@ -378,7 +378,7 @@ func (s *Service) ChangePassword(ctx context.Context, v models.Viewer, in models
 	}
 	var res *Result
 	err = s.store.InTx(ctx, func(tx *database.Store) error {
-		if err := tx.Users.SetPasswordHash(ctx, u.ID, hash, true); err != nil {
+		if err := tx.Users.SetPasswordHash(ctx, u.ID, hash); err != nil {
 			return err
 		}
 		if _, err := tx.Sessions.RevokeUser(ctx, u.ID); err != nil {
@@ -518,7 +518,7 @@ func (s *Service) ResetPassword(ctx context.Context, v models.Viewer, id int64, 
 	}
 	var secret string
 	err = s.store.InTx(ctx, func(tx *database.Store) error {
-		if err := tx.Users.SetPasswordHash(ctx, id, hash, true); err != nil {
+		if err := tx.Users.SetPasswordHash(ctx, id, hash); err != nil {
 			return err
 		}
 		if _, err := tx.Sessions.RevokeUser(ctx, id); err != nil {

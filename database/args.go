@@ -41,9 +41,6 @@ func newArgs(db bun.IDB) *Args {
 	return &Args{}
 }
 
-// NewArgs is Args for packages that keep tables of their own (audit).
-func NewArgs(db bun.IDB) *Args { return newArgs(db) }
-
 // Of returns v as a parameter of the statement: its placeholder in the
 // text, its value in a. On a nil a it is v itself.
 func (a *Args) Of(v any) any {

@@ -43,15 +43,10 @@ func Open(ctx context.Context, cfg Config) (*bun.DB, error) {
 	}
 	var db *bun.DB
 	if cfg.URL != "" {
-		sqldb, err := openPG(pgDSN(cfg.URL))
-		if err != nil {
+		var err error
+		if db, err = openPGPool(cfg.URL, maxConns); err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
-		sqldb.SetMaxOpenConns(maxConns)
-		sqldb.SetMaxIdleConns(maxConns)
-		sqldb.SetConnMaxIdleTime(5 * time.Minute)
-		sqldb.SetConnMaxLifetime(time.Hour)
-		db = bun.NewDB(sqldb, pgdialect.New())
 	} else {
 		path := cfg.SQLitePath
 		if path == "" {
@@ -70,7 +65,7 @@ func Open(ctx context.Context, cfg Config) (*bun.DB, error) {
 		sqldb.SetMaxIdleConns(maxConns)
 		db = bun.NewDB(sqldb, sqlitedialect.New())
 	}
-	db.RegisterModel((*models.Mapping)(nil))
+	registerModels(db)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := db.PingContext(pingCtx); err != nil {
@@ -79,6 +74,26 @@ func Open(ctx context.Context, cfg Config) (*bun.DB, error) {
 	}
 	return db, nil
 }
+
+// openPGPool opens a pool of at most maxConns connections to a PostgreSQL
+// URL (the primary's, or a standby's: OpenReplica).
+func openPGPool(url string, maxConns int) (*bun.DB, error) {
+	sqldb, err := openPG(pgDSN(url))
+	if err != nil {
+		return nil, err
+	}
+	sqldb.SetMaxOpenConns(maxConns)
+	sqldb.SetMaxIdleConns(maxConns)
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	sqldb.SetConnMaxLifetime(time.Hour)
+	db := bun.NewDB(sqldb, pgdialect.New())
+	registerModels(db)
+	return db, nil
+}
+
+// registerModels tells Bun of the models it must know before a query names
+// them (a relation's join table).
+func registerModels(db *bun.DB) { db.RegisterModel((*models.Mapping)(nil)) }
 
 // pgDSN sets what the URL does not say: connecting may take at most 5 s, so
 // an unreachable database fails requests fast with 503 instead of holding

@@ -40,12 +40,7 @@ func (ds *DoctorStore) get(ctx context.Context, v models.Viewer, id int64, stale
 		}
 		return q.Scan(a.Ctx(ctx))
 	}
-	var err error
-	if stale {
-		err = ds.s.readVia(ctx, v, read)
-	} else {
-		err = read(ds.s.db)
-	}
+	err := ds.s.readAt(ctx, v, stale, read)
 	return d, notFound(err, "Doctor")
 }
 

@@ -86,12 +86,7 @@ func (ms *MappingStore) loadFrom(ctx context.Context, v models.Viewer, id int64,
 		a := newArgs(db)
 		return withParties(ctx, db.NewSelect().Model(m), v, a, ownerIs, stale).Where("m.id = ?", a.Of(id)).Scan(a.Ctx(ctx))
 	}
-	var err error
-	if stale {
-		err = ms.s.readVia(ctx, v, read)
-	} else {
-		err = read(ms.s.db)
-	}
+	err := ms.s.readAt(ctx, v, stale, read)
 	if err != nil {
 		return nil, notFound(err, "Mapping")
 	}

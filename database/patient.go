@@ -64,12 +64,7 @@ func (ps *PatientStore) loadFrom(ctx context.Context, v models.Viewer, id int64,
 		}
 		return q.Scan(a.Ctx(ctx))
 	}
-	var err error
-	if stale {
-		err = ps.s.readVia(ctx, v, read)
-	} else {
-		err = read(ps.s.db)
-	}
+	err := ps.s.readAt(ctx, v, stale, read)
 	if err != nil {
 		return nil, notFound(err, "Patient")
 	}

@@ -3,6 +3,7 @@ package database_test
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -398,15 +399,4 @@ func TestReadsArePrepared(t *testing.T) {
 	}
 }
 
-func itoa(n int64) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			return string(b[i:])
-		}
-	}
-}
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"healthcare/models"
 )
@@ -94,18 +93,10 @@ func OpenReplica(ctx context.Context, rawURL string, maxConns int, primary *bun.
 	if maxConns <= 0 {
 		maxConns = primary.DB.Stats().MaxOpenConnections
 	}
-	sqldb, err := openPG(pgDSN(u.String()))
+	db, err := openPGPool(u.String(), maxConns)
 	if err != nil {
 		return nil, fmt.Errorf("open replica: %w", err)
 	}
-	if maxConns > 0 {
-		sqldb.SetMaxOpenConns(maxConns)
-		sqldb.SetMaxIdleConns(maxConns)
-	}
-	sqldb.SetConnMaxIdleTime(5 * time.Minute)
-	sqldb.SetConnMaxLifetime(time.Hour)
-	db := bun.NewDB(sqldb, pgdialect.New())
-	db.RegisterModel((*models.Mapping)(nil))
 	r := &Replica{db: db, primary: primary, notifier: n, log: log, window: DefaultReplicaWindow, writers: map[int64]time.Time{}}
 	r.lag.Store(-1)
 	if n != nil {
@@ -255,6 +246,15 @@ func (r *Replica) check(ctx context.Context) {
 		return
 	}
 	r.lag.Store(lag)
+}
+
+// readAt runs read on the primary, or, for a plain read (stale: nothing
+// will be written on the strength of it), where readVia sends it.
+func (s *Store) readAt(ctx context.Context, v models.Viewer, stale bool, read func(db bun.IDB) error) error {
+	if !stale {
+		return read(s.db)
+	}
+	return s.readVia(ctx, v, read)
 }
 
 // readVia runs read on the database a read by v may use: the replica when

@@ -51,15 +51,12 @@ func (us *UserStore) TouchLogin(ctx context.Context, id int64) error {
 	return translate(err)
 }
 
-// SetPasswordHash replaces the password hash of an account and records
-// when (a new password, or the same one rehashed with newer parameters).
-func (us *UserStore) SetPasswordHash(ctx context.Context, id int64, hash string, changed bool) error {
+// SetPasswordHash sets a new password's hash for an account and records
+// when it changed (a rehash of the same password is UpgradeHash).
+func (us *UserStore) SetPasswordHash(ctx context.Context, id int64, hash string) error {
 	t := now()
-	q := us.s.db.NewUpdate().Model((*models.User)(nil)).Set("password_hash = ?", hash).Set("updated_at = ?", t).Where("id = ?", id)
-	if changed {
-		q = q.Set("password_changed_at = ?", t)
-	}
-	res, err := q.Exec(ctx)
+	res, err := us.s.db.NewUpdate().Model((*models.User)(nil)).Set("password_hash = ?", hash).Set("updated_at = ?", t).
+		Set("password_changed_at = ?", t).Where("id = ?", id).Exec(ctx)
 	if err != nil {
 		return translate(err)
 	}
