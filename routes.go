@@ -82,7 +82,7 @@ func (a *app) routes() http.Handler {
 	files.MethodNotAllowed(notAllowed)
 	mux.Handle("/graphql/", files)
 	mount(mux, "/api", rest.NewHandler(rest.Options{Store: a.store, Auth: a.auth, Audit: a.audit, Log: a.log}))
-	mount(mux, "/admin", admin.NewHandler(admin.Options{Store: a.store, Auth: a.auth, Audit: a.audit, Log: a.log, Debug: a.cfg.Debug}))
+	mount(mux, "/admin", admin.NewHandler(admin.Options{Store: a.store, Auth: a.auth, Audit: a.audit, Log: a.log}))
 
 	// What no adapter serves: a JSON 404/405 with the API headers.
 	root := chi.NewRouter()

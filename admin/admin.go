@@ -46,9 +46,6 @@ type Options struct {
 	// a batch for its read events, written before the answer.
 	Audit *audit.Trail
 	Log   *slog.Logger
-	// Debug changes nothing yet: the console's error pages never show a
-	// cause, in any mode (it is in the log, with the request id).
-	Debug bool
 	// Prefix is the path the console is mounted at (default "/admin").
 	Prefix string
 }

@@ -123,7 +123,7 @@ func NewSigner(secret []byte, accessTTL, refreshTTL time.Duration) (*Signer, err
 // tokenLeeway is the clock skew allowed between nodes for exp, iat and nbf.
 const tokenLeeway = 5 * time.Second
 
-// NewJTI returns a random token id.
+// NewJTI returns a random id (of a token, or of a session).
 func NewJTI() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)

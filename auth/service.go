@@ -27,8 +27,6 @@ type Service struct {
 	throttle *Throttle
 	hasher   *Hasher
 	cache    *sessionCache
-	// consoleTTL is how long a console sign-in lasts.
-	consoleTTL time.Duration
 }
 
 // Options configure a Service.
@@ -42,8 +40,6 @@ type Options struct {
 	// reading it again (while changes are heard from every node); 0: 1
 	// minute, negative: never cached.
 	SessionCache time.Duration
-	// ConsoleTTL is how long an admin console sign-in lasts (default 8 h).
-	ConsoleTTL time.Duration
 }
 
 // NewService returns the service over store, signing tokens with signer.
@@ -57,20 +53,11 @@ func NewService(store *database.Store, signer *Signer, o Options) *Service {
 	if o.SessionCache == 0 {
 		o.SessionCache = time.Minute
 	}
-	if o.ConsoleTTL <= 0 {
-		o.ConsoleTTL = 8 * time.Hour
-	}
 	return &Service{
 		store: store, signer: signer, log: o.Log, throttle: o.Throttle, hasher: o.Hasher,
-		cache: newSessionCache(store.Notifier(), max(o.SessionCache, 0)), consoleTTL: o.ConsoleTTL,
+		cache: newSessionCache(store.Notifier(), max(o.SessionCache, 0)),
 	}
 }
-
-// Signer returns the token signer.
-func (s *Service) Signer() *Signer { return s.signer }
-
-// Hasher returns the hashing pool.
-func (s *Service) Hasher() *Hasher { return s.hasher }
 
 // Result is a signed-in user with a fresh token pair.
 type Result struct {
@@ -223,18 +210,11 @@ func (s *Service) refused(ctx context.Context, userID int64) error {
 	return errBadCredentials
 }
 
-// newSessionID returns a random session id.
-func newSessionID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
 // newAPISession starts an API session of u in tx and issues its first pair.
 func (s *Service) newAPISession(ctx context.Context, tx *database.Store, u *models.User) (*Result, error) {
 	info := models.RequestInfoFrom(ctx)
 	ses := &models.Session{
-		ID: newSessionID(), UserID: u.ID, Kind: models.SessionAPI,
+		ID: NewJTI(), UserID: u.ID, Kind: models.SessionAPI,
 		ExpiresAt: time.Now().Add(s.signer.RefreshTTL).UTC(), IP: info.IP, UserAgent: info.UserAgent,
 	}
 	if err := tx.Sessions.Create(ctx, ses); err != nil {
@@ -615,7 +595,7 @@ func (s *Service) newConsoleSession(ctx context.Context, tx *database.Store, u *
 	info := models.RequestInfoFrom(ctx)
 	ses := &models.Session{
 		ID: consoleID(token), UserID: u.ID, Kind: models.SessionConsole, CSRF: randomToken(24),
-		ExpiresAt: time.Now().Add(s.consoleTTL).UTC(), IP: info.IP, UserAgent: info.UserAgent,
+		ExpiresAt: time.Now().Add(consoleTTL).UTC(), IP: info.IP, UserAgent: info.UserAgent,
 	}
 	if err := tx.Sessions.Create(ctx, ses); err != nil {
 		return "", nil, err
@@ -623,8 +603,11 @@ func (s *Service) newConsoleSession(ctx context.Context, tx *database.Store, u *
 	return token, &ConsoleSession{ID: ses.ID, User: u, CSRF: ses.CSRF}, nil
 }
 
+// consoleTTL is how long a console sign-in lasts.
+const consoleTTL = 8 * time.Hour
+
 // ConsoleTTL is how long a console sign-in lasts.
-func (s *Service) ConsoleTTL() time.Duration { return s.consoleTTL }
+func (s *Service) ConsoleTTL() time.Duration { return consoleTTL }
 
 // Console returns the session of a console cookie's secret: Unauthenticated
 // unless it is live and its account is an active superuser.

@@ -68,13 +68,9 @@ func SetRetryAfter(w http.ResponseWriter, err error) {
 	}
 }
 
-// ErrBodyTimeout is a request body that did not arrive in time.
-var ErrBodyTimeout = &models.Error{Code: models.CodeUnavailable, RetryAfter: time.Second,
-	Message: "The request body did not arrive in time."}
-
 // BodyError classifies an error from reading a request body: the body was
 // too large (a *http.MaxBytesError, for the caller's 413), did not arrive
-// in time (ErrBodyTimeout: 408), or the client went away. It returns the
+// in time (408), or the client went away. It returns the
 // status to answer and a message for the client.
 func BodyError(err error) (int, string) {
 	var tooBig *http.MaxBytesError
@@ -136,11 +132,6 @@ func (c CSP) String() string {
 var (
 	// APIPolicy is for JSON: it never needs to load anything.
 	APIPolicy = CSP{}.String()
-	// PagePolicy is for the server's own HTML pages (the admin console, the
-	// REST reference): this origin's scripts, styles and images only, no
-	// inline scripts.
-	PagePolicy = CSP{DefaultSrc: []string{"'self'"}, ScriptSrc: []string{"'self'"}, StyleSrc: []string{"'self'"},
-		ImgSrc: []string{"'self'", "data:"}, FormAction: []string{"'self'"}}.String()
 )
 
 // Headers returns middleware that sets the headers every answer of an
