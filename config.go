@@ -107,6 +107,10 @@ const (
 // settings is every variable the server reads. To add one: a field in
 // config, a row here (its default, one line of meaning, a parser), a line
 // in .env.example (TestEnvExampleMatchesSettings checks it).
+// defaultThrottle gives the throttling rows their defaults (the rates
+// are the rows'; MaxDelay has no setting).
+var defaultThrottle = auth.DefaultThrottle(nil)
+
 var settings = []setting{
 	// DEBUG comes first: GRAPHQL_INTROSPECTION's default is its value.
 	{Name: "DEBUG", Group: groupLogging, Default: "false",
@@ -178,22 +182,22 @@ var settings = []setting{
 		Help:  "longest a client may take to send a whole request, body included (408 past it; 0 is refused)",
 		parse: duration(func(c *config) *time.Duration { return &c.ReadTimeout })},
 
-	{Name: "ACCESS_TOKEN_LIFETIME", Group: groupTokens, Default: "1h",
+	{Name: "ACCESS_TOKEN_LIFETIME", Group: groupTokens, Default: auth.ShortDuration(auth.DefaultAccessTTL),
 		Help:  "access token lifetime (Go duration; 0 is refused)",
 		parse: duration(func(c *config) *time.Duration { return &c.AccessTTL })},
-	{Name: "REFRESH_TOKEN_LIFETIME", Group: groupTokens, Default: "168h",
+	{Name: "REFRESH_TOKEN_LIFETIME", Group: groupTokens, Default: auth.ShortDuration(auth.DefaultRefreshTTL),
 		Help:  "refresh token lifetime (Go duration; 0 is refused)",
 		parse: duration(func(c *config) *time.Duration { return &c.RefreshTTL })},
-	{Name: "THROTTLE_LOGIN_ACCOUNT", Group: groupTokens, Default: "10/15m",
+	{Name: "THROTTLE_LOGIN_ACCOUNT", Group: groupTokens, Default: defaultThrottle.Pair.String(),
 		Help:  "failed credential checks (sign-in, current password) per account and client network per window (N/duration, or off)",
 		parse: rate(func(c *config) *auth.Rate { return &c.Throttle.Pair })},
-	{Name: "THROTTLE_LOGIN_IP", Group: groupTokens, Default: "50/15m",
+	{Name: "THROTTLE_LOGIN_IP", Group: groupTokens, Default: defaultThrottle.Network.String(),
 		Help:  "failed credential checks and taken-email registrations per client network (IPv4 address, IPv6 /64)",
 		parse: rate(func(c *config) *auth.Rate { return &c.Throttle.Network })},
-	{Name: "THROTTLE_LOGIN_SLOWDOWN", Group: groupTokens, Default: "100/15m",
-		Help:  "failed checks per account from anywhere before each further check is slowed (up to 5 s), never locked",
+	{Name: "THROTTLE_LOGIN_SLOWDOWN", Group: groupTokens, Default: defaultThrottle.Account.String(),
+		Help:  "failed checks per account from anywhere before each further check is slowed (up to " + defaultThrottle.MaxDelay.String() + "), never locked",
 		parse: rate(func(c *config) *auth.Rate { return &c.Throttle.Account })},
-	{Name: "THROTTLE_REGISTER_IP", Group: groupTokens, Default: "10/1h",
+	{Name: "THROTTLE_REGISTER_IP", Group: groupTokens, Default: defaultThrottle.Register.String(),
 		Help:  "registrations per client network per window",
 		parse: rate(func(c *config) *auth.Rate { return &c.Throttle.Register })},
 	{Name: "HASH_WORKERS", Group: groupTokens, Shown: "one per CPU",
@@ -302,7 +306,7 @@ func (e configErrors) Unwrap() []error { return e }
 // It reports every invalid value at once, each naming its variable, and
 // returns the config it could build alongside the error.
 func loadConfig(env func(string) (string, bool)) (*config, error) {
-	c := &config{Throttle: *auth.DefaultThrottle(nil)}
+	c := &config{Throttle: *defaultThrottle}
 	var errs configErrors
 	for _, s := range settings {
 		v, _ := env(s.Name)

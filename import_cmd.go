@@ -15,6 +15,8 @@ import (
 
 	"healthcare/audit"
 	"healthcare/djangoimport"
+
+	"golang.org/x/term"
 )
 
 const importUsage = `usage: healthcare import-django [--dry-run] [--skip-invalid] [--batch N] SOURCE
@@ -123,6 +125,5 @@ func isTerminal(w io.Writer) bool {
 	if !ok {
 		return false
 	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0 && !strings.EqualFold(os.Getenv("TERM"), "dumb")
+	return term.IsTerminal(int(f.Fd())) && !strings.EqualFold(os.Getenv("TERM"), "dumb")
 }

@@ -61,7 +61,6 @@ func (a *app) routes() http.Handler {
 	pg := playground.Handler("Healthcare GraphQL", "/graphql")
 	mux.Handle("/graphql", web.Headers(web.APIPolicy, "")(a.auth.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet && r.URL.RawQuery == "" && strings.Contains(r.Header.Get("Accept"), "text/html") {
-			web.SetHeaders(w, r, playground.Policy(r))
 			pg.ServeHTTP(w, r)
 			return
 		}
@@ -120,15 +119,14 @@ func mount(mux *http.ServeMux, prefix string, h http.Handler) {
 }
 
 // notFound is the answer for a path no adapter serves.
+// Its router's web.Headers gives it the security headers.
 func notFound(w http.ResponseWriter, r *http.Request) {
-	web.SetHeaders(w, r, web.APIPolicy)
 	writeJSON(w, http.StatusNotFound, map[string]any{"success": false, "message": "Not found."})
 }
 
 // notAllowed is the answer for a method a path outside the adapters does
 // not take.
 func notAllowed(w http.ResponseWriter, r *http.Request) {
-	web.SetHeaders(w, r, web.APIPolicy)
 	w.Header().Set("Allow", "GET, HEAD")
 	writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"success": false, "message": "Method not allowed."})
 }

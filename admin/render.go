@@ -125,10 +125,10 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case models.CodeUnauthenticated:
 		h.errorPage(w, r, status, "Signed out", "Your session has ended. Sign in again.")
 	case models.CodeUnavailable:
-		setRetryAfter(w, err)
+		web.SetRetryAfter(w, err)
 		h.errorPage(w, r, status, "Try again shortly", me.Message)
 	case models.CodeRateLimited:
-		setRetryAfter(w, err)
+		web.SetRetryAfter(w, err)
 		h.errorPage(w, r, status, "Too many requests", retryText(err))
 	default:
 		h.log.ErrorContext(r.Context(), "admin: request failed", "path", r.URL.Path,
@@ -218,9 +218,6 @@ func deref(p *string) string {
 	}
 	return *p
 }
-
-// setRetryAfter sets Retry-After when err says when to try again.
-func setRetryAfter(w http.ResponseWriter, err error) { web.SetRetryAfter(w, err) }
 
 // retryText says when to try again after err.
 func retryText(err error) string {

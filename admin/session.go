@@ -6,6 +6,7 @@ import (
 
 	"healthcare/auth"
 	"healthcare/models"
+	"healthcare/web"
 )
 
 const (
@@ -71,22 +72,21 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 	d := loginData{Email: strings.TrimSpace(r.PostForm.Get("email")), Next: h.safeNext(r.PostForm.Get("next"))}
 	secret, _, err := h.auth.ConsoleLogin(r.Context(), d.Email, r.PostForm.Get("password"))
 	if err != nil {
-		status := http.StatusUnauthorized
-		switch models.ErrorCode(err) {
+		code := models.ErrorCode(err)
+		switch code {
 		case models.CodeUnauthenticated, models.CodeInvalid:
+			code = models.CodeUnauthenticated // a form left blank is a refused sign-in too
 			d.Error = "Invalid email or password."
 		case models.CodeForbidden:
-			status = http.StatusForbidden
 			d.Error = "This account may not use the admin console. Sign in with a superuser account (created with createsuperuser)."
 		case models.CodeRateLimited:
-			status = http.StatusTooManyRequests
 			d.Error = "Too many sign-in attempts. " + retryText(err)
-			setRetryAfter(w, err)
+			web.SetRetryAfter(w, err)
 		default:
 			h.fail(w, r, err)
 			return
 		}
-		h.render(w, r, status, "login", "Sign in", "", d)
+		h.render(w, r, web.Status(code), "login", "Sign in", "", d)
 		return
 	}
 	h.setSessionCookie(w, r, secret)

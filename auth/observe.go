@@ -10,9 +10,6 @@ const (
 	LimitRegister = "register"        // registrations per client network: refused
 )
 
-// limitNames are the limits attempt checks, in its order.
-var limitNames = [...]string{LimitPair, LimitNetwork, LimitAccount}
-
 func (t *Throttle) limited(ctx context.Context, limit string) {
 	if t.OnLimit != nil {
 		t.OnLimit(ctx, limit)

@@ -53,7 +53,20 @@ func (r Rate) String() string {
 	if r.N == 0 {
 		return "off"
 	}
-	return fmt.Sprintf("%d/%s", r.N, r.Window)
+	return fmt.Sprintf("%d/%s", r.N, ShortDuration(r.Window))
+}
+
+// ShortDuration writes d as time.ParseDuration reads it, without the zero
+// units time.Duration.String adds: 15m, 1h, 168h.
+func ShortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // Throttle limits credential checks (signing in, and the current-password
@@ -143,13 +156,15 @@ func (t *Throttle) attempt(ctx context.Context, email string) (done func(ok bool
 	}
 	net := Network(models.RequestInfoFrom(ctx).IP)
 	type hit struct {
-		key  string
-		rate Rate
+		key   string
+		rate  Rate
+		limit string
+		slow  bool // past it: slow down, do not refuse
 	}
 	hits := []hit{
-		{"auth:pair:" + email + "|" + net, t.Pair},
-		{"auth:net:" + net, t.Network},
-		{"auth:acct:" + email, t.Account},
+		{"auth:pair:" + email + "|" + net, t.Pair, LimitPair, false},
+		{netKey(net), t.Network, LimitNetwork, false},
+		{"auth:acct:" + email, t.Account, LimitAccount, true},
 	}
 	var counted []hit
 	undo := func() {
@@ -162,7 +177,7 @@ func (t *Throttle) attempt(ctx context.Context, email string) (done func(ok bool
 		}
 	}
 	var delay time.Duration
-	for i, h := range hits {
+	for _, h := range hits {
 		if h.rate.N <= 0 {
 			continue
 		}
@@ -174,12 +189,11 @@ func (t *Throttle) attempt(ctx context.Context, email string) (done func(ok bool
 		if n <= h.rate.N {
 			continue
 		}
-		if i < 2 {
-			t.limited(ctx, limitNames[i])
+		t.limited(ctx, h.limit)
+		if !h.slow {
 			return nop, refuse(reset)
 		}
 		// The account's budget: slow down, do not lock.
-		t.limited(ctx, LimitAccount)
 		delay = min(t.MaxDelay, time.Duration(n-h.rate.N)*200*time.Millisecond)
 	}
 	if delay > 0 {
@@ -198,6 +212,9 @@ func (t *Throttle) attempt(ctx context.Context, email string) (done func(ok bool
 	}, nil
 }
 
+// netKey is the counter of a client network's failures.
+func netKey(net string) string { return "auth:net:" + net }
+
 // register counts one registration from the request's network, refusing
 // past Register, or while the network's failure budget is spent.
 func (t *Throttle) register(ctx context.Context) error {
@@ -206,7 +223,7 @@ func (t *Throttle) register(ctx context.Context) error {
 	}
 	net := Network(models.RequestInfoFrom(ctx).IP)
 	if t.Network.N > 0 {
-		n, reset, err := t.Counter.Peek(ctx, "auth:net:"+net, t.Network.Window)
+		n, reset, err := t.Counter.Peek(ctx, netKey(net), t.Network.Window)
 		if err != nil {
 			return err
 		}
@@ -236,7 +253,7 @@ func (t *Throttle) failed(ctx context.Context) {
 		return
 	}
 	net := Network(models.RequestInfoFrom(ctx).IP)
-	_, _, _ = t.Counter.Hit(ctx, "auth:net:"+net, t.Network.Window)
+	_, _, _ = t.Counter.Hit(ctx, netKey(net), t.Network.Window)
 }
 
 // RedisCounter keeps the counters in Redis (INCR with an expiry), for

@@ -87,12 +87,10 @@ func Handler(title, endpoint string) http.Handler {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
+		web.SetHeaders(w, r, Policy(r))
 		h := w.Header()
 		h.Set("Content-Type", "text/html; charset=utf-8")
 		h.Set("Cache-Control", "no-cache")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", Policy(r))
 		if err := page.Execute(w, data); err != nil {
 			http.Error(w, "internal error", http.StatusInternalServerError)
 		}
