@@ -24,7 +24,7 @@ type Problem struct {
 	Refused bool
 	// Fields holds every failing field and its messages, as our validation
 	// words them (field names are ours, which are Django's too).
-	Fields map[string][]string
+	Fields models.FieldErrors
 	// Reason says what is wrong when it is not one field's value.
 	Reason string
 }
@@ -54,24 +54,22 @@ func (p Problem) String() string {
 	return b.String()
 }
 
-// fieldsOf returns the field errors of a validation error (nil for none).
-func fieldsOf(err error) map[string][]string {
+// addAll records the failing fields of a validation error (nothing for
+// nil; an error without fields under "").
+func (p *Problem) addAll(err error) {
 	if err == nil {
-		return nil
+		return
 	}
 	var e *models.Error
-	if errors.As(err, &e) && len(e.Fields) > 0 {
-		return e.Fields
+	if !errors.As(err, &e) || len(e.Fields) == 0 {
+		p.Fields.Add("", err.Error())
+		return
 	}
-	return map[string][]string{"": {err.Error()}}
-}
-
-// addField records a failure of field on a row's problem.
-func addField(fields *map[string][]string, field, msg string) {
-	if *fields == nil {
-		*fields = map[string][]string{}
+	for f, msgs := range e.Fields {
+		for _, m := range msgs {
+			p.Fields.Add(f, m)
+		}
 	}
-	(*fields)[field] = append((*fields)[field], msg)
 }
 
 // The rows as they are written to our tables. Medical fields are already
@@ -205,8 +203,6 @@ type mappingRow struct {
 	CreatedBy     int64     `bun:"created_by"`
 	CreatedAt     time.Time `bun:"created_at"`
 	UpdatedAt     time.Time `bun:"updated_at"`
-	// patientOwner stands in for CreatedBy when assigned_by was not imported.
-	patientOwner int64 `bun:"-"`
 }
 
 var mappingColumns = []string{"id", "patient_id", "doctor_id", "reason", "notes", "status", "created_by", "created_at", "updated_at"}
@@ -273,29 +269,29 @@ func convertUser(v []any, now time.Time) (*userRow, *Problem, []Problem) {
 	var ok bool
 	var t time.Time
 	if t, ok, err = timestamp(v[2]); err != nil {
-		addField(&p.Fields, "last_login", err.Error())
+		p.Fields.Add("last_login", err.Error())
 	} else if ok {
 		r.LastLogin = &t
 	}
 	if r.IsSuperuser, err = boolean(v[3]); err != nil {
-		addField(&p.Fields, "is_superuser", err.Error())
+		p.Fields.Add("is_superuser", err.Error())
 	}
 	r.Email = models.NormalizeEmail(text(v[4]))
 	if !models.ValidEmail(r.Email) {
-		addField(&p.Fields, "email", "Enter a valid email address.")
+		p.Fields.Add("email", "Enter a valid email address.")
 	}
 	r.Name = strings.TrimSpace(text(v[5]))
 	if r.Name == "" {
 		note("name: blank")
 	}
 	if r.IsActive, err = boolean(v[6]); err != nil {
-		addField(&p.Fields, "is_active", err.Error())
+		p.Fields.Add("is_active", err.Error())
 	}
 	if staff, _ := boolean(v[7]); staff && !r.IsSuperuser {
 		note("is_staff: there is no staff role here; imported as a regular account")
 	}
 	if r.DateJoined, ok, err = timestamp(v[8]); err != nil || !ok {
-		addField(&p.Fields, "date_joined", "Enter a valid date and time.")
+		p.Fields.Add("date_joined", "Enter a valid date and time.")
 	}
 	if p.Fields != nil {
 		return nil, p, notes
@@ -319,31 +315,25 @@ func convertPatient(v []any, today models.Date, seal func(string) (*string, erro
 	}
 	dob, ok, err := date(v[5])
 	if err != nil {
-		addField(&p.Fields, "date_of_birth", "Enter a valid date.")
+		in.Unreadable.Add("date_of_birth", "Enter a valid date.")
 	} else if ok {
 		in.DateOfBirth = &dob
 	} else {
 		in.DateOfBirth = &models.Date{}
 	}
-	if err := in.Validate(today); err != nil {
-		for f, msgs := range fieldsOf(err) {
-			for _, m := range msgs {
-				addField(&p.Fields, f, m)
-			}
-		}
-	}
+	p.addAll(in.Validate(today))
 	r := &patientRow{ID: id}
 	if r.IsActive, err = boolean(v[19]); err != nil {
-		addField(&p.Fields, "is_active", err.Error())
+		p.Fields.Add("is_active", err.Error())
 	}
 	if r.CreatedAt, ok, err = timestamp(v[20]); err != nil || !ok {
-		addField(&p.Fields, "created_at", "Enter a valid date and time.")
+		p.Fields.Add("created_at", "Enter a valid date and time.")
 	}
 	if r.UpdatedAt, ok, err = timestamp(v[21]); err != nil || !ok {
-		addField(&p.Fields, "updated_at", "Enter a valid date and time.")
+		p.Fields.Add("updated_at", "Enter a valid date and time.")
 	}
 	if r.CreatedBy, ok, err = integer(v[22]); err != nil || !ok {
-		addField(&p.Fields, "created_by", "This field is required.")
+		p.Fields.Add("created_by", "This field is required.")
 	}
 	if p.Fields != nil {
 		return nil, p, nil
@@ -397,42 +387,33 @@ func convertDoctor(v []any, today models.Date) (*doctorRow, *Problem, []Problem)
 	}
 	dob, ok, err := date(v[5])
 	if err != nil {
-		addField(&p.Fields, "date_of_birth", "Enter a valid date.")
+		in.Unreadable.Add("date_of_birth", "Enter a valid date.")
 	} else if ok {
 		in.DateOfBirth = &dob
 	}
 	if n, ok, err := integer(v[10]); err != nil || !ok || n > math.MaxInt32 || n < math.MinInt32 {
-		addField(&p.Fields, "experience_years", "A valid integer is required.")
+		in.Unreadable.Add("experience_years", "A valid integer is required.")
 	} else {
 		in.ExperienceYears = ptr(int(n))
 	}
 	if fee, err := strconv.ParseFloat(strings.TrimSpace(text(v[17])), 64); err != nil {
-		addField(&p.Fields, "consultation_fee", "A valid number is required.")
+		in.Unreadable.Add("consultation_fee", "A valid number is required.")
 	} else {
 		in.ConsultationFee = &fee
 	}
-	if err := in.Validate(today); err != nil {
-		for f, msgs := range fieldsOf(err) {
-			if f == "experience_years" && in.ExperienceYears == nil || f == "consultation_fee" && in.ConsultationFee == nil {
-				continue // already reported as unreadable
-			}
-			for _, m := range msgs {
-				addField(&p.Fields, f, m)
-			}
-		}
-	}
+	p.addAll(in.Validate(today))
 	r := &doctorRow{ID: id}
 	if r.IsAvailable, err = boolean(v[22]); err != nil {
-		addField(&p.Fields, "is_available", err.Error())
+		p.Fields.Add("is_available", err.Error())
 	}
 	if r.CreatedAt, ok, err = timestamp(v[23]); err != nil || !ok {
-		addField(&p.Fields, "created_at", "Enter a valid date and time.")
+		p.Fields.Add("created_at", "Enter a valid date and time.")
 	}
 	if r.UpdatedAt, ok, err = timestamp(v[24]); err != nil || !ok {
-		addField(&p.Fields, "updated_at", "Enter a valid date and time.")
+		p.Fields.Add("updated_at", "Enter a valid date and time.")
 	}
 	if owner, ok, err := integer(v[25]); err != nil {
-		addField(&p.Fields, "created_by", err.Error())
+		p.Fields.Add("created_by", err.Error())
 	} else if ok {
 		r.CreatedBy = &owner
 	}
@@ -465,35 +446,25 @@ func convertMapping(v []any) (*mappingRow, *Problem) {
 	r := &mappingRow{ID: id}
 	var ok bool
 	var err error
-	if r.PatientID, ok, err = integer(v[8]); err != nil || !ok {
-		addField(&p.Fields, "patient", "This field is required.")
-	}
-	if r.DoctorID, ok, err = integer(v[7]); err != nil || !ok {
-		addField(&p.Fields, "doctor", "This field is required.")
-	}
 	status := models.MappingStatus(enumValue(v[3]))
 	in := models.MappingInput{PatientID: &r.PatientID, DoctorID: &r.DoctorID, Reason: ptr(text(v[1])), Notes: ptr(text(v[2])), Status: &status}
+	if r.PatientID, ok, err = integer(v[8]); err != nil || !ok {
+		in.Unreadable.Add("patient", "This field is required.")
+	}
+	if r.DoctorID, ok, err = integer(v[7]); err != nil || !ok {
+		in.Unreadable.Add("doctor", "This field is required.")
+	}
 	if status == "" {
-		addField(&p.Fields, "status", models.MsgBlank)
+		p.Fields.Add("status", models.MsgBlank)
 	}
-	if err := in.Validate(); err != nil {
-		for f, msgs := range fieldsOf(err) {
-			if (f == "patient" || f == "doctor") && p.Fields[f] != nil {
-				continue
-			}
-			for _, m := range msgs {
-				addField(&p.Fields, f, m)
-			}
-		}
-	}
+	p.addAll(in.Validate())
 	if r.CreatedAt, ok, err = timestamp(v[4]); err != nil || !ok {
-		addField(&p.Fields, "assigned_date", "Enter a valid date and time.")
+		p.Fields.Add("assigned_date", "Enter a valid date and time.")
 	}
 	if r.UpdatedAt, ok, err = timestamp(v[5]); err != nil || !ok {
-		addField(&p.Fields, "updated_at", "Enter a valid date and time.")
+		p.Fields.Add("updated_at", "Enter a valid date and time.")
 	}
-	r.patientOwner, _, _ = integer(v[9])
-	r.CreatedBy = r.patientOwner
+	r.CreatedBy, _, _ = integer(v[9]) // the patient's owner (see the doc comment)
 	if p.Fields != nil {
 		return nil, p
 	}

@@ -410,12 +410,12 @@ func (r *run) doctors(ctx context.Context, p *prepared[*doctorRow]) error {
 			}
 			continue
 		}
-		var fields map[string][]string
+		var fields models.FieldErrors
 		if first := r.claim("doctor email "+d.Email, d.ID); first != d.ID {
-			addField(&fields, "email", fmt.Sprintf("A doctor with this email already exists (id %d; emails are compared lower-cased).", first))
+			fields.Add("email", fmt.Sprintf("A doctor with this email already exists (id %d; emails are compared lower-cased).", first))
 		}
 		if first := r.claim("doctor license "+d.LicenseNumber, d.ID); first != d.ID {
-			addField(&fields, "license_number", fmt.Sprintf("A doctor with this license number already exists (id %d; license numbers are compared in capitals).", first))
+			fields.Add("license_number", fmt.Sprintf("A doctor with this license number already exists (id %d; license numbers are compared in capitals).", first))
 		}
 		if fields != nil {
 			r.problem(Problem{Table: TableDoctors, ID: d.ID, Refused: true, Fields: fields})
@@ -443,12 +443,12 @@ func (r *run) doctors(ctx context.Context, p *prepared[*doctorRow]) error {
 	var kept []*doctorRow
 	for _, it := range out {
 		d := it.row
-		var fields map[string][]string
+		var fields models.FieldErrors
 		if id, ok := takenEmail[d.Email]; ok && id != d.ID {
-			addField(&fields, "email", fmt.Sprintf("A doctor with this email already exists (id %d here).", id))
+			fields.Add("email", fmt.Sprintf("A doctor with this email already exists (id %d here).", id))
 		}
 		if id, ok := takenLicense[d.LicenseNumber]; ok && id != d.ID {
-			addField(&fields, "license_number", fmt.Sprintf("A doctor with this license number already exists (id %d here).", id))
+			fields.Add("license_number", fmt.Sprintf("A doctor with this license number already exists (id %d here).", id))
 		}
 		if fields != nil {
 			r.problem(Problem{Table: TableDoctors, ID: d.ID, Refused: true, Fields: fields})
@@ -568,7 +568,6 @@ func (r *run) mappings(ctx context.Context, p *prepared[*mappingRow]) error {
 		return err
 	}
 	var out []*mappingRow
-	owners := map[int64]bool{}
 	for _, it := range p.items {
 		m := it.row
 		if pair, ok := present[m.ID]; ok {
@@ -579,30 +578,18 @@ func (r *run) mappings(ctx context.Context, p *prepared[*mappingRow]) error {
 			}
 			continue
 		}
-		var fields map[string][]string
+		var fields models.FieldErrors
 		if r.refused[TablePatients][m.PatientID] {
-			addField(&fields, "patient", fmt.Sprintf("Patient %d was not imported.", m.PatientID))
+			fields.Add("patient", fmt.Sprintf("Patient %d was not imported.", m.PatientID))
 		}
 		if r.refused[TableDoctors][m.DoctorID] {
-			addField(&fields, "doctor", fmt.Sprintf("Doctor %d was not imported.", m.DoctorID))
+			fields.Add("doctor", fmt.Sprintf("Doctor %d was not imported.", m.DoctorID))
 		}
 		if fields != nil {
 			r.problem(Problem{Table: TableMappings, ID: m.ID, Refused: true, Fields: fields})
 			continue
 		}
 		out = append(out, m)
-		owners[m.CreatedBy] = true
-	}
-	exists, err := r.owners(ctx, owners)
-	if err != nil {
-		return err
-	}
-	for _, m := range out {
-		if !exists[m.CreatedBy] {
-			// assigned_by is gone or was not imported: the patient's owner,
-			// who sees the mapping anyway, stands in.
-			m.CreatedBy = m.patientOwner
-		}
 	}
 	return finish(r, ctx, "mappings", mappingColumns, out, models.AuditMapping, func(m *mappingRow) int64 { return m.ID })
 }
